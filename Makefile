@@ -1,0 +1,161 @@
+# hpmm: one Makefile for the whole tree.  See README.md for the two commands that matter:
+#   make demo    installs missing dependencies (as root), builds, runs a short real experiment
+#   make test    builds the debug tree (ASan+UBSan where the component allows) and runs every suite
+#
+# Sources are discovered per folder, so adding a file needs no edit here:
+#   base/ pal/ pagetable/            -> libhpmm-base.a   (layers 0-2)
+#   mmu_sim/                         -> libhpmm-sim.a    (simulator, layer 3)
+#   heap/ cache/                     -> libhpmm-heap.a   (allocator core, layers 3-4; testable under ASan)
+#   base/ pal/ pagetable/ heap/ cache/ shim/ -> libhpmm.so (the malloc; -fPIC, never sanitized)
+#   cli/                             -> hpmm-sim
+#   tests/<dir>/*.cc                 -> test_<dir>, one Criterion binary per folder
+#   bench/*.cc                       -> bench_<name>
+
+MODE      ?= release
+BUILD     := build/$(MODE)
+PREFIX    ?= /usr/local
+DESTDIR   ?=
+CXX       ?= g++
+ifeq ($(origin CXX),default)
+CXX       := g++
+endif
+
+CPPFLAGS  += -I. -Iinclude -MMD -MP
+CXXFLAGS  += -std=c++20 -Wall -Wextra -Werror -pthread
+LDLIBS    += -luring -lhugetlbfs -pthread
+
+ifeq ($(MODE),debug)
+OPT       := -O1 -g -fno-omit-frame-pointer -DHPMM_DEBUG=1 -DHPMM_EXPENSIVE_CHECKS=1
+SAN       := -fsanitize=address,undefined -fno-sanitize-recover=undefined
+else ifeq ($(MODE),release)
+OPT       := -O2 -g -DNDEBUG
+SAN       :=
+else
+$(error MODE must be release or debug, not '$(MODE)')
+endif
+
+srcs_in    = $(sort $(wildcard $(1)/*.cc))
+BASE_SRCS := $(foreach d,base pal pagetable,$(call srcs_in,$(d)))
+SIM_SRCS  := $(call srcs_in,mmu_sim)
+HEAP_SRCS := $(foreach d,heap cache,$(call srcs_in,$(d)))
+SHIM_SRCS := $(call srcs_in,shim)
+CLI_SRCS  := $(call srcs_in,cli)
+TEST_DIRS := $(sort $(patsubst tests/%/,%,$(dir $(wildcard tests/*/*.cc))))
+BENCH_SRCS:= $(call srcs_in,bench)
+
+obj = $(patsubst %.cc,$(BUILD)/obj/%.o,$(1))
+pic = $(patsubst %.cc,$(BUILD)/pic/%.o,$(1))
+
+LIB_BASE  := $(BUILD)/libhpmm-base.a
+LIB_SIM   := $(BUILD)/libhpmm-sim.a
+LIB_HEAP  := $(BUILD)/libhpmm-heap.a
+LIB_SO    := $(BUILD)/libhpmm.so
+SIM_BIN   := $(BUILD)/hpmm-sim
+TEST_BINS := $(foreach d,$(TEST_DIRS),$(BUILD)/tests/test_$(d))
+BENCH_BINS:= $(patsubst bench/%.cc,$(BUILD)/bench/%,$(BENCH_SRCS))
+
+.PHONY: all deps test test-release demo bench install uninstall clean format check-format soak
+.DEFAULT_GOAL := all
+
+all: deps $(LIB_BASE) $(LIB_SIM) $(LIB_HEAP) $(if $(SHIM_SRCS),$(LIB_SO)) $(SIM_BIN) $(BENCH_BINS)
+
+deps:
+	@scripts/deps.sh build
+
+# Sanitized (in debug) objects for the static libraries, tests and the CLI.
+$(BUILD)/obj/%.o: %.cc
+	@mkdir -p $(@D)
+	$(CXX) $(CPPFLAGS) $(CXXFLAGS) $(OPT) $(SAN) -c $< -o $@
+
+# Position-independent objects for libhpmm.so: never sanitized (the malloc shim cannot run under
+# ASan), and free of exceptions' unwinding cost on the hot path where the code allows.
+$(BUILD)/pic/%.o: %.cc
+	@mkdir -p $(@D)
+	$(CXX) $(CPPFLAGS) $(CXXFLAGS) $(OPT) -fPIC -ftls-model=initial-exec -fno-plt -c $< -o $@
+
+$(LIB_BASE): $(call obj,$(BASE_SRCS))
+	@mkdir -p $(@D)
+	rm -f $@ && ar rcs $@ $^
+$(LIB_SIM): $(call obj,$(SIM_SRCS))
+	@mkdir -p $(@D)
+	rm -f $@ && ar rcs $@ $^
+$(LIB_HEAP): $(call obj,$(HEAP_SRCS))
+	@mkdir -p $(@D)
+	rm -f $@ && ar rcs $@ $^
+
+# libhpmm.so does not link libhugetlbfs: its constructor allocates, and a preloaded malloc must
+# not depend on another library's start-up order.  pal/ discovers the pool through sysfs there.
+$(LIB_SO): $(call pic,$(BASE_SRCS) $(HEAP_SRCS) $(SHIM_SRCS))
+	@mkdir -p $(@D)
+	$(CXX) $(CXXFLAGS) $(OPT) -shared -Wl,-soname,libhpmm.so -Wl,-z,now -o $@ $^ -pthread
+
+$(SIM_BIN): $(call obj,$(CLI_SRCS)) $(LIB_SIM) $(LIB_BASE)
+	@mkdir -p $(@D)
+	$(CXX) $(CXXFLAGS) $(OPT) $(SAN) -o $@ $(call obj,$(CLI_SRCS)) $(LIB_SIM) $(LIB_BASE) $(LDLIBS)
+
+# One Criterion binary per tests/ folder.  tests/shim is not sanitized: it drives libhpmm.so.
+test_san = $(if $(filter shim,$(1)),,$(SAN))
+define test_rule
+$(BUILD)/tests/test_$(1): $(patsubst %.cc,$(BUILD)/testobj/%.o,$(call srcs_in,tests/$(1))) $(LIB_SIM) $(LIB_HEAP) $(LIB_BASE)
+	@mkdir -p $$(@D)
+	$$(CXX) $$(CXXFLAGS) $$(OPT) $$(call test_san,$(1)) -o $$@ $$(patsubst %.cc,$$(BUILD)/testobj/%.o,$$(call srcs_in,tests/$(1))) $(LIB_SIM) $(LIB_HEAP) $(LIB_BASE) -lcriterion $$(LDLIBS)
+endef
+$(foreach d,$(TEST_DIRS),$(eval $(call test_rule,$(d))))
+
+$(BUILD)/testobj/tests/shim/%.o: tests/shim/%.cc
+	@mkdir -p $(@D)
+	$(CXX) $(CPPFLAGS) $(CXXFLAGS) $(OPT) -c $< -o $@
+$(BUILD)/testobj/%.o: %.cc
+	@mkdir -p $(@D)
+	$(CXX) $(CPPFLAGS) $(CXXFLAGS) $(OPT) $(SAN) -c $< -o $@
+
+$(BUILD)/bench/%: bench/%.cc $(LIB_SIM) $(LIB_HEAP) $(LIB_BASE)
+	@mkdir -p $(@D)
+	$(CXX) $(CPPFLAGS) $(CXXFLAGS) $(OPT) $(SAN) -o $@ $< $(LIB_SIM) $(LIB_HEAP) $(LIB_BASE) $(LDLIBS)
+
+# make test: the debug tree (sanitizers on) and every suite, then the release build's suites that
+# only make sense optimised (the shim under LD_PRELOAD).  scripts/run-tests.sh prints the totals.
+test:
+	@scripts/deps.sh test
+	$(MAKE) --no-print-directory MODE=debug all tests
+	$(MAKE) --no-print-directory MODE=release all
+	scripts/run-tests.sh build/debug build/release
+
+.PHONY: tests
+tests: $(TEST_BINS)
+
+demo:
+	@scripts/deps.sh demo
+	$(MAKE) --no-print-directory MODE=release all
+	scripts/demo.sh build/release
+
+bench:
+	@scripts/deps.sh bench
+	$(MAKE) --no-print-directory MODE=release all
+	scripts/bench.sh build/release
+
+install: all
+	install -d $(DESTDIR)$(PREFIX)/bin $(DESTDIR)$(PREFIX)/lib/pkgconfig $(DESTDIR)$(PREFIX)/include/hpmm
+	install -d $(DESTDIR)$(PREFIX)/share/man/man1 $(DESTDIR)$(PREFIX)/share/man/man3 $(DESTDIR)$(PREFIX)/share/man/man7
+	install -m 755 $(SIM_BIN) $(DESTDIR)$(PREFIX)/bin/hpmm-sim
+	$(if $(SHIM_SRCS),install -m 755 $(LIB_SO) $(DESTDIR)$(PREFIX)/lib/libhpmm.so)
+	install -m 644 include/hpmm/* $(DESTDIR)$(PREFIX)/include/hpmm/
+	for m in man/*.[137]; do install -m 644 $$m $(DESTDIR)$(PREFIX)/share/man/man$${m##*.}/; done
+	sed -e 's|@PREFIX@|$(PREFIX)|g' scripts/hpmm.pc.in > $(DESTDIR)$(PREFIX)/lib/pkgconfig/hpmm.pc
+
+uninstall:
+	rm -f $(DESTDIR)$(PREFIX)/bin/hpmm-sim $(DESTDIR)$(PREFIX)/lib/libhpmm.so
+	rm -f $(DESTDIR)$(PREFIX)/lib/pkgconfig/hpmm.pc
+	rm -rf $(DESTDIR)$(PREFIX)/include/hpmm
+	for m in man/*.[137]; do rm -f $(DESTDIR)$(PREFIX)/share/man/man$${m##*.}/$${m##*/}; done
+
+format:
+	clang-format -i $(wildcard */*.cc */*.hpp */*.h include/hpmm/*.h* tests/*/*.cc)
+
+check-format:
+	clang-format --dry-run -Werror $(wildcard */*.cc */*.hpp */*.h include/hpmm/*.h* tests/*/*.cc)
+
+clean:
+	rm -rf build
+
+-include $(shell find build -name '*.d' 2>/dev/null)

@@ -1,0 +1,56 @@
+// hpmm/mmu.hpp: the C++ API of the software MMU (hpmm(3), hpmm-sim(1)).
+//
+// An Mmu is one simulated address space over a bounded pool of real frames: page tables, a TLB
+// hierarchy with page-walk caches, demand paging with a replacement policy, and a swap store.
+// translate() only counts; load()/store() move real bytes through frame memory (the pool is
+// backed by huge pages from pal/, zero-filled when a frame's data is first touched).  Data
+// written through store() survives eviction and reads back after a major fault.
+//
+// Not thread-safe: one Mmu per thread.
+#pragma once
+
+#include <cstddef>
+#include <cstdint>
+#include <functional>
+#include <memory>
+#include <string>
+
+#include "mmu_sim/access.hpp"
+#include "mmu_sim/config.hpp"
+#include "mmu_sim/stats.hpp"
+
+namespace hpmm::sim {
+
+class MmuImpl;
+
+class Mmu {
+ public:
+  // Builds the machine; on a bad configuration returns nullptr and sets *error to a message
+  // naming the field.  Never throws for bad input.
+  static std::unique_ptr<Mmu> create(const SimConfig &config, std::string *error);
+  ~Mmu();
+  Mmu(const Mmu &) = delete;
+  Mmu &operator=(const Mmu &) = delete;
+
+  // One access through the MMU (counted per the counting rules; no data moves).
+  void access(const Access &a);
+  // Moves bytes through frame memory; the range may cross pages.  Counted as a read / a write.
+  void load(uint64_t addr, void *out, size_t n);
+  void store(uint64_t addr, const void *in, size_t n);
+
+  // Replays a source to its end.  Returns "" or the source's error.  For PageReplacement::kOpt
+  // the source is read once ahead to learn the future (it must be finite).  progress, if set,
+  // is called now and then with the source's progress.
+  std::string run(AccessSource &source, const std::function<void(const AccessSource &)> &progress = {});
+
+  SimStats stats() const;
+  const SimConfig &config() const;
+  // Which backing the frame pool got from pal/ ("hugetlb 2MB", "thp", "plain") and why.
+  std::string backing() const;
+
+ private:
+  explicit Mmu(std::unique_ptr<MmuImpl> impl);
+  std::unique_ptr<MmuImpl> impl_;
+};
+
+}  // namespace hpmm::sim

@@ -1,0 +1,80 @@
+// mmu_sim/config.hpp: everything that shapes one simulated machine.  Plain data; validate()
+// checks it and names the first field that is wrong.  Defaults model a recent x86-64 core.
+#pragma once
+
+#include <cstdint>
+#include <string>
+#include <vector>
+
+#include "base/units.hpp"
+
+namespace hpmm::sim {
+
+enum class TlbReplacement : uint8_t { kLru, kPlru, kFifo, kRandom };
+enum class PageReplacement : uint8_t { kFifo, kLru, kClock, kOpt, kRandom };
+// Reference bits (and LRU recency) set on every access (textbook), or only when a translation is
+// loaded into the TLB, as x86 hardware sets the accessed bit.
+enum class RefBits : uint8_t { kEveryAccess, kTlbFill };
+
+const char *name_of(TlbReplacement);
+const char *name_of(PageReplacement);
+const char *name_of(RefBits);
+
+// A TLB array: sets x ways, any counts (1536 = 128 x 12 works).  sets == 0 means absent.
+struct TlbShape {
+  uint32_t sets = 0;
+  uint32_t ways = 0;
+  bool present() const { return sets != 0 && ways != 0; }
+  uint64_t entries() const { return uint64_t{sets} * ways; }
+};
+
+// A range of the address space mapped with pages of one size.  Addresses outside every region
+// use SimConfig::page_size.  start and length are multiples of the region's page size.
+struct Region {
+  VirtAddr start;
+  Bytes length;
+  PageSize size;
+};
+
+// The cost model behind cycles_per_access (hpmm-sim(1), "Cost model").  Each event's cycles are
+// added once: an access that hits L1 costs l1_hit; an L1 miss that hits L2 costs l2_hit; a walk
+// costs walk_ref per memory reference it makes (page-walk-cache hits skip references and cost
+// pwc_hit each); a fault adds minor_fault or major_fault; a dirty eviction adds writeback.
+struct CostModel {
+  double l1_hit = 1;
+  double l2_hit = 8;
+  double walk_ref = 25;
+  double pwc_hit = 2;
+  double minor_fault = 2000;
+  double major_fault = 200000;
+  double writeback = 20000;
+};
+
+struct SimConfig {
+  PageSize page_size = PageSize::k4K;  // default page size of the address space
+  std::vector<Region> regions;         // mixed page sizes
+  // Frames in the pool of each page size (index_of(PageSize)).  The pools are separate, as a
+  // hugetlbfs pool is separate from normal memory; each runs its own replacement.
+  uint64_t frames[kPageSizeCount] = {256, 0, 0};
+  int levels = 4;  // 4 (48-bit) or 5 (57-bit) page tables
+
+  TlbShape l1[kPageSizeCount] = {{16, 4}, {8, 4}, {1, 4}};  // per page size L1 arrays
+  TlbShape l2 = {128, 12};                                  // unified STLB; sets 0 = none
+  TlbReplacement tlb_replacement = TlbReplacement::kLru;
+  // Page-walk caches: entries caching upper-level entries (index 0: the PML4/PML5 level's
+  // entries ... as in Intel's PML4E, PDPTE and PDE caches).  0 entries = no cache for that level.
+  uint32_t pwc_entries[3] = {2, 4, 32};
+
+  PageReplacement replacement = PageReplacement::kClock;
+  RefBits ref_bits = RefBits::kEveryAccess;
+  bool ifetch = false;  // count instruction fetches (sources drop them otherwise)
+  bool data = false;    // frames hold real bytes (load/store API); trace replay leaves it off
+  uint64_t seed = 1;
+  CostModel cost;
+
+  // "" when the configuration is usable, else what is wrong, naming the field
+  // (e.g. "tlb.l1: ways must be >= 1").
+  std::string validate() const;
+};
+
+}  // namespace hpmm::sim
