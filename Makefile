@@ -57,7 +57,7 @@ BENCH_BINS:= $(patsubst bench/%.cc,$(BUILD)/bench/%,$(BENCH_SRCS))
 .PHONY: all deps test test-release demo bench install uninstall clean format check-format soak
 .DEFAULT_GOAL := all
 
-all: deps $(LIB_BASE) $(LIB_SIM) $(LIB_HEAP) $(if $(SHIM_SRCS),$(LIB_SO)) $(SIM_BIN) $(BENCH_BINS)
+all: deps $(LIB_BASE) $(LIB_SIM) $(LIB_HEAP) $(if $(SHIM_SRCS),$(LIB_SO)) $(if $(CLI_SRCS),$(SIM_BIN)) $(BENCH_BINS)
 
 deps:
 	@scripts/deps.sh build
@@ -83,11 +83,11 @@ $(LIB_HEAP): $(call obj,$(HEAP_SRCS))
 	@mkdir -p $(@D)
 	rm -f $@ && ar rcs $@ $^
 
-# libhpmm.so does not link libhugetlbfs: its constructor allocates, and a preloaded malloc must
-# not depend on another library's start-up order.  pal/ discovers the pool through sysfs there.
+# libhpmm.so: the malloc's own paths into pal/ make raw system calls only (no allocation, no
+# libhugetlbfs call that may allocate); libraries it does not use are dropped by --as-needed.
 $(LIB_SO): $(call pic,$(BASE_SRCS) $(HEAP_SRCS) $(SHIM_SRCS))
 	@mkdir -p $(@D)
-	$(CXX) $(CXXFLAGS) $(OPT) -shared -Wl,-soname,libhpmm.so -Wl,-z,now -o $@ $^ -pthread
+	$(CXX) $(CXXFLAGS) $(OPT) -shared -Wl,-soname,libhpmm.so -Wl,-z,now -o $@ $^ -Wl,--as-needed $(LDLIBS)
 
 $(SIM_BIN): $(call obj,$(CLI_SRCS)) $(LIB_SIM) $(LIB_BASE)
 	@mkdir -p $(@D)
