@@ -45,6 +45,9 @@ class Mmu {
 
   SimStats stats() const;
   const SimConfig &config() const;
+  // Every structure's invariants (TLBs, walk caches, page table, frame pools, swap, stats); for
+  // tests and debug builds: it walks everything.
+  bool valid() const;
   // Which backing the frame pool got from pal/ ("hugetlb 2MB", "thp", "plain") and why.
   std::string backing() const;
 
