@@ -13,7 +13,8 @@
 //   each node pointer is kNodeAlign-aligned; leaves pass Traits::valid_leaf(e, L) if defined.
 // The tree allocates only through its NodeSource, never throws, and frees every node on
 // destruction.  Interior nodes are freed only when asked (erase(..., kFreeEmptyNodes), prune,
-// clear): the heap never asks, the simulator may.
+// clear): the heap never asks, the simulator may.  Constness guards the structure (which
+// nodes exist), not leaf values: const find() and for_each() hand out Entry* slots.
 //
 // Concurrency: one writer at a time (the owner's lock, e.g. the page heap's), any number of
 // lock-free readers (find, get, load).  Every entry is read with an acquire load and written
@@ -30,6 +31,7 @@
 //   are written by the writer only (relaxed atomics, so stats may be read from any thread).
 #pragma once
 
+#include <algorithm>
 #include <atomic>
 #include <concepts>
 #include <cstddef>
@@ -101,9 +103,9 @@ class RadixTree {
     bool leaf() const { return slot != nullptr && !Traits::is_empty(value); }
   };
   struct SlotResult {
-    Entry *slot;  // kOk: the entry; kBlocked: the covering leaf; kSubtreeBelow: the child ref
+    Entry *slot;  // the entry when status == kOk, else nullptr
     SlotStatus status;
-    int level;  // level of `slot`, or where the descent stopped
+    int level;  // the requested level, or where the descent stopped (kBlocked: the leaf's)
   };
   struct Erased {
     Entry value;  // the removed leaf, or Entry{} when no leaf covered the key
@@ -172,7 +174,7 @@ class RadixTree {
         node = static_cast<Entry *>(Traits::child(e));
         continue;
       }
-      if (!Traits::is_empty(e)) return {s, SlotStatus::kBlocked, l};
+      if (!Traits::is_empty(e)) return {nullptr, SlotStatus::kBlocked, l};
       if (!create) return {nullptr, SlotStatus::kAbsent, l};
       Entry *n = new_node(l - 1);
       if (n == nullptr) return {nullptr, SlotStatus::kNoMemory, l};
@@ -180,7 +182,7 @@ class RadixTree {
       node = n;
     }
     Entry *s = node + ((key >> shift_[level]) & mask_[level]);
-    if (level > 1 && Traits::is_child(load(s))) return {s, SlotStatus::kSubtreeBelow, level};
+    if (level > 1 && Traits::is_child(load(s))) return {nullptr, SlotStatus::kSubtreeBelow, level};
     return {s, SlotStatus::kOk, level};
   }
 
@@ -199,6 +201,34 @@ class RadixTree {
     const SlotResult r = slot(key, 1, true);
     if (r.status != SlotStatus::kOk) return false;
     store(r.slot, value);
+    return true;
+  }
+
+  // Creates every node that level-1 entries of keys [first, first + count) need (TCMalloc's
+  // PageMap::Ensure), so that set_range() on them cannot fail.  False when the range leaves
+  // the layout, a huge leaf covers part of it, or out of memory (nodes made so far stay).
+  bool ensure(uint64_t first, uint64_t count) noexcept {
+    if (count == 0) return true;
+    if (first > max_key_ || count - 1 > max_key_ - first) return false;
+    const uint64_t last = first + (count - 1);
+    for (uint64_t k = first;;) {
+      if (slot(k, 1, true).status != SlotStatus::kOk) return false;
+      const uint64_t next = (k | mask_[1]) + 1;  // first key of the next level-1 node
+      if (next == 0 || next > last) return true;
+      k = next;
+    }
+  }
+  // Stores `value` (release) into the level-1 entries of keys [first, first + count), one
+  // descent per level-1 node.  Writes nothing and returns false when ensure() fails.  Writer.
+  bool set_range(uint64_t first, uint64_t count, Entry value) noexcept {
+    if (!ensure(first, count)) return false;
+    for (uint64_t k = first, left = count; left > 0;) {
+      Entry *s = slot(k, 1, false).slot;
+      const uint64_t n = std::min(left, mask_[1] + 1 - (k & mask_[1]));
+      for (uint64_t j = 0; j < n; ++j) store(s + j, value);
+      k += n;
+      left -= n;
+    }
     return true;
   }
 
@@ -232,12 +262,19 @@ class RadixTree {
   // If the entry for key at `level` (>= 2) references a subtree holding no leaf, frees that
   // subtree, empties the entry and returns true; otherwise changes nothing and returns false.
   bool prune(uint64_t key, int level) noexcept {
-    if (level < 2) return false;
-    const SlotResult r = slot(key, level, false);
-    if (r.status != SlotStatus::kSubtreeBelow) return false;
-    auto *child = static_cast<Entry *>(Traits::child(load(r.slot)));
+    if (level < 2 || level > levels_ || key > max_key_) return false;
+    Entry *node = root_.load(std::memory_order_relaxed);
+    for (int l = levels_; node != nullptr && l > level; --l) {
+      const Entry e = load(node + ((key >> shift_[l]) & mask_[l]));
+      node = Traits::is_child(e) ? static_cast<Entry *>(Traits::child(e)) : nullptr;
+    }
+    if (node == nullptr) return false;
+    Entry *s = node + ((key >> shift_[level]) & mask_[level]);
+    const Entry e = load(s);
+    if (!Traits::is_child(e)) return false;
+    auto *child = static_cast<Entry *>(Traits::child(e));
     if (!subtree_empty(child, level - 1)) return false;
-    store(r.slot, Entry{});
+    store(s, Entry{});
     free_subtree(child, level - 1);
     return true;
   }

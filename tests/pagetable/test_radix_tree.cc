@@ -7,6 +7,7 @@
 #include <vector>
 
 #include "pagetable/layout.hpp"
+#include "pagetable/page_table.hpp"  // PteTraits: entries with huge leaves
 #include "pagetable/radix_tree.hpp"
 #include "tests/pagetable/sources.hpp"
 
@@ -167,4 +168,69 @@ Test(radix_tree, readers_run_lock_free_beside_one_writer) {
   cr_assert_eq(bad.load(), 0u);
   cr_assert_eq(map.nodes(1), 4u);
   cr_assert(map.valid());
+}
+
+// A span covers many pages: set_range writes them all, across leaf boundaries, or nothing.
+Test(radix_tree, set_range_covers_spans_all_or_nothing) {
+  BudgetState st;
+  RadixTree<PointerTraits<Obj>, BudgetSource> map(kHeapPageMap, BudgetSource{&st});
+  Obj span;
+  cr_assert(map.set_range(kLeafKeys - 3, 10, &span), "crosses a leaf boundary");
+  for (uint64_t k = kLeafKeys - 3; k < kLeafKeys + 7; ++k) cr_assert_eq(map.get(k), &span);
+  cr_assert_eq(map.get(kLeafKeys - 4), nullptr);
+  cr_assert_eq(map.get(kLeafKeys + 7), nullptr);
+  cr_assert_eq(map.nodes(1), 2u);
+  cr_assert(map.set_range(5, 0, &span), "an empty range is fine");
+  cr_assert_eq(map.get(5), nullptr);
+  // past the last key: refused before anything is written
+  const uint64_t top = kHeapPageMap.max_key();
+  cr_assert_not(map.set_range(top - 1, 3, &span));
+  cr_assert_not(map.set_range(top, ~uint64_t{0}, &span), "count overflowing the key space");
+  cr_assert_eq(map.get(top - 1), nullptr);
+  cr_assert(map.set_range(top - 1, 2, &span));
+  cr_assert_eq(map.get(top), &span);
+  // out of memory half way: nothing is written
+  st.budget = 1;  // one of the two leaves the range needs
+  const uint64_t far = 10 * kLeafKeys - 2;
+  cr_assert_not(map.set_range(far, 4, &span));
+  cr_assert_eq(map.get(far), nullptr, "no partial span");
+  cr_assert_eq(map.get(far + 3), nullptr);
+  cr_assert(map.valid());
+  st.budget = 1;
+  cr_assert(map.ensure(far, 4), "ensure finishes the job");
+  st.budget = 0;
+  cr_assert(map.set_range(far, 4, &span), "after ensure, set_range needs no memory");
+  cr_assert_eq(map.get(far + 3), &span);
+  // clearing a span's pages
+  cr_assert(map.set_range(far, 4, nullptr));
+  cr_assert_eq(map.get(far + 1), nullptr);
+  cr_assert(map.valid());
+}
+
+// With entries that can be huge leaves (Pte), a leaf above level 1 blocks the descent.
+Test(radix_tree, huge_leaves_block_and_subtrees_refuse) {
+  RadixTree<PteTraits> t(kX86_64_4Level);
+  const uint64_t key = (uint64_t{3} << 18) | (uint64_t{5} << 9) | 7;  // level-2 entry 5
+  auto r = t.slot(key, 2, true);
+  cr_assert_eq(r.status, SlotStatus::kOk);
+  cr_assert_eq(r.level, 2);
+  decltype(t)::store(r.slot, Pte::leaf(Pfn(1), PageSize::k2M, 0));
+  r = t.slot(key, 1, true);
+  cr_assert_eq(r.status, SlotStatus::kBlocked);
+  cr_assert_eq(r.slot, nullptr);
+  cr_assert_eq(r.level, 2, "blocked by the level-2 leaf");
+  cr_assert_eq(t.find(key + 100).level, 2, "any key under the leaf finds it");
+  cr_assert(t.find(key).leaf());
+  cr_assert_eq(t.nodes(1), 0u, "nothing made under a huge leaf");
+  r = t.slot(key, 3, true);
+  cr_assert_eq(r.status, SlotStatus::kSubtreeBelow);
+  cr_assert_eq(r.slot, nullptr, "no slot to overwrite a child reference through");
+  cr_assert_not(t.prune(key, 3), "the subtree holds a leaf");
+  const auto e = t.erase(key + 1, Reclaim::kKeepNodes);
+  cr_assert_eq(e.level, 2);
+  cr_assert(e.value.huge());
+  cr_assert(t.prune(key, 3));
+  cr_assert_eq(t.nodes(2), 0u);
+  cr_assert_eq(t.slot(key, 3, true).status, SlotStatus::kOk);
+  cr_assert(t.valid());
 }
