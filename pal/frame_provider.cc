@@ -7,13 +7,14 @@
 #include <utility>
 
 #include "base/bits.hpp"
+#include "pal/errno_guard.hpp"
 #include "pal/os_memory.hpp"
 
 namespace hpmm::pal {
 namespace {
 
-// One attempt of the fallback chain.  On success fills base/size/page; on failure appends why to
-// the reason and returns the errno value.
+// What one link of the fallback chain mapped.  Each try_* function appends to the reason what it
+// found, fills an Attempt and returns 0, or returns the errno value of its failure.
 struct Attempt {
   void *base = nullptr;
   Bytes size;
@@ -45,8 +46,9 @@ int try_hugetlb(Bytes want, const ReserveOptions &opts, const HugePageInfo &info
   if (!m.ok()) {
     r->append(": ");
     append_failure(r, "mmap(MAP_HUGETLB)", size, m.error);
-    if (m.error == ENOMEM)
+    if (m.error == ENOMEM) {
       r->append(" (the pool shrank since it showed ").append_u64(have).append(" available)");
+    }
     return m.error;
   }
   r->append(": ").append_u64(need).append(" pages from the pool");
@@ -210,6 +212,7 @@ FrameReservation reserve(Bytes size, const ReserveOptions &opts) {
 }
 
 FrameReservation reserve(Bytes size, const ReserveOptions &opts, const HugePageInfo &info) {
+  ErrnoGuard keep_errno;
   FrameReservation res;
   Reason &r = res.reason_;
   auto fail = [&](int err) {
@@ -255,27 +258,27 @@ FrameReservation reserve(Bytes size, const ReserveOptions &opts, const HugePageI
     b = b == Backing::kHugetlb ? Backing::kThp : Backing::kPlain;
   }
 
-  res.base_ = got.base;
-  res.size_ = got.size;
-  res.page_size_ = got.page;
   if (opts.prefault) {
     err = populate(got.base, got.size);
     if (err != 0) {
       unmap(got.base, got.size);
-      res.base_ = nullptr;
-      res.size_ = Bytes(0);
+      res.backing_ = Backing::kAuto;
       r.append("; ");
       append_failure(&r, "prefault", got.size, err);
       return fail(err);
     }
+    r.append("; prefaulted");
   }
-  if (opts.prefault) r.append("; prefaulted");
+  res.base_ = got.base;
+  res.size_ = got.size;
+  res.page_size_ = got.page;
   if (res.backing_ == Backing::kHugetlb) {
     res.hugetlb_bytes_ = got.size;
     res.populated_ = opts.prefault;
   } else {
     res.plain_bytes_ = got.size;
-    if (opts.prefault) res.measure();
+    // A failed measurement leaves the conservative split: all plain.
+    if (opts.prefault) (void)res.measure();
   }
   return res;
 }

@@ -25,7 +25,8 @@
 //            backing == kHugetlb <=> hugetlb_bytes == size,  !reason.empty()
 //   !ok() => base == nullptr, size == 0, error != 0, !reason.empty()  (or all zero: default or
 //            released)
-// Not thread-safe: one owner; move-only, released by the destructor.
+// Not thread-safe: one owner; move-only, released by the destructor.  reserve() leaves errno as it
+// found it; the error is in the result.
 #pragma once
 
 #include <cstdint>

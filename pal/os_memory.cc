@@ -110,8 +110,11 @@ int populate(void *p, Bytes size) {
   ErrnoGuard keep_errno;
   if (!range_ok(p, size)) return EINVAL;
   if (::madvise(p, size.value, MADV_POPULATE_WRITE) == 0) return 0;
-  // EINVAL on valid arguments: a kernel older than 5.14 that does not know the advice.
   if (errno != EINVAL) return errno;
+  // EINVAL is both "range not writable" (PROT_NONE, read-only: touching would fault) and "advice
+  // unknown" (Linux < 5.14).  The kernel checks the advice before the length, so an empty call
+  // tells them apart.
+  if (::madvise(p, 0, MADV_POPULATE_WRITE) == 0) return EINVAL;
   detail::touch_pages(p, size);
   return 0;
 }

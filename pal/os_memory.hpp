@@ -52,6 +52,7 @@ int commit(void *p, Bytes size);
 
 // Backs every page of [p, p + size) now, writable: MADV_POPULATE_WRITE (Linux >= 5.14), or where
 // the kernel lacks it, one atomic read-modify-write of zero per base page (contents unchanged).
+// EINVAL if the range is not writable (e.g. reserved kNone and not committed).
 int populate(void *p, Bytes size);
 
 // Drops the pages of [p, p + size) (MADV_DONTNEED): RSS falls at once, the range stays mapped

@@ -2,7 +2,7 @@
 #include <criterion/criterion.h>
 #include <time.h>
 
-#include "pal/clock.hpp"
+#include "pal/pal.hpp"
 
 using hpmm::pal::now_ns;
 

@@ -162,10 +162,17 @@ Test(hugepage_info, raw_and_libhugetlbfs_discovery_agree) {
   cr_assert_eq(raw.npools, lib.npools);
   cr_assert(counts_same, "pool counts differ (or kept changing)");
   for (int i = 0; i < raw.npools; ++i) {
-    cr_assert_eq(raw.pools[i].page_size, lib.pools[i].page_size);
-    cr_assert_eq(raw.pools[i].has_mount, lib.pools[i].has_mount, "mount of %lu kB",
-                 raw.pools[i].page_size.value >> 10);
-    cr_assert_str_eq(raw.pools[i].mount_path, lib.pools[i].mount_path);
+    const HugetlbPool &r = raw.pools[i], &l = lib.pools[i];
+    cr_assert_eq(r.page_size, l.page_size);
+    // libhugetlbfs reads /proc/mounts with sscanf and never undoes its octal escapes, so a mount
+    // path with a blank or a backslash is invisible to it; discover_raw() decodes them.
+    if (r.has_mount && !l.has_mount &&
+        std::string(r.mount_path).find_first_of(" \t\n\\") != std::string::npos) {
+      cr_log_info("libhugetlbfs misses the escaped mount path '%s'", r.mount_path);
+      continue;
+    }
+    cr_assert_eq(r.has_mount, l.has_mount, "mount of %lu kB", r.page_size.value >> 10);
+    cr_assert_str_eq(r.mount_path, l.mount_path);
   }
   cr_assert_eq(raw.thp_enabled, lib.thp_enabled);
   cr_assert_eq(raw.thp_pmd_enabled, lib.thp_pmd_enabled);
@@ -205,6 +212,7 @@ Test(hugepage_info, fake_machine_is_read_exactly) {
   t.put("meminfo", "MemTotal: 100 kB\nHugepagesize:       2048 kB\nHugetlb: 0 kB\n");
   t.put("mounts",
         "none /nonexistent/hpmm/huge hugetlbfs rw,pagesize=2M 0 0\n"
+        "none /tmp hugetlbfs rw,pagesize=2M 0 0\n"
         "proc /proc proc rw 0 0\n");
   t.put("thp/enabled", "always madvise [never]\n");
   t.put("thp/defrag", "always defer [defer+madvise] madvise never\n");
@@ -219,7 +227,7 @@ Test(hugepage_info, fake_machine_is_read_exactly) {
   const HugetlbPool *p = info.pool(2_MiB);
   cr_assert(p->nr == 7 && p->free == 5 && p->resv == 1 && p->surplus == 0 && p->overcommit == 2);
   cr_assert_eq(p->available(), 4 + 2u, "free - resv + overcommit room");
-  cr_assert(!p->has_mount, "a mount whose path does not exist is not usable");
+  cr_assert(!p->has_mount, "neither a missing path nor a non-hugetlbfs one (statfs) is a mount");
   cr_assert_eq(info.thp_enabled, ThpMode::kNever);
   cr_assert_eq(info.thp_pmd_enabled, ThpMode::kMadvise, "the per-size switch overrides");
   cr_assert_eq(info.thp_defrag, ThpDefrag::kDeferMadvise);

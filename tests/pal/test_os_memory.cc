@@ -63,7 +63,9 @@ Test(os_memory, reserve_then_commit_a_prot_none_range) {
   cr_assert(r.ok());
   unsigned char vec[1];
   cr_assert_eq(mincore(r.ptr, 4096, vec), 0, "the range is mapped");
+  cr_assert_eq(populate(r.ptr, 1_MiB), EINVAL, "an uncommitted range cannot be populated");
   cr_assert_eq(commit(r.ptr, 1_MiB), 0);
+  cr_assert_eq(populate(r.ptr, 1_MiB), 0);
   static_cast<char *>(r.ptr)[12345] = 7;
   cr_assert_eq(static_cast<char *>(r.ptr)[12345], 7);
   cr_assert_eq(unmap(r.ptr, 1_MiB), 0);
