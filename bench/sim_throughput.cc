@@ -30,7 +30,8 @@ class BufferSource final : public AccessSource {
   size_t next(std::span<Access> out) override {
     size_t n = 0;
     while (n < out.size() && done_ < total_) {
-      size_t k = std::min({out.size() - n, buf_.size() - pos_, static_cast<size_t>(total_ - done_)});
+      size_t k =
+          std::min({out.size() - n, buf_.size() - pos_, static_cast<size_t>(total_ - done_)});
       std::memcpy(out.data() + n, buf_.data() + pos_, k * sizeof(Access));
       n += k;
       done_ += k;
@@ -46,6 +47,31 @@ class BufferSource final : public AccessSource {
   uint64_t total_, done_ = 0;
   size_t pos_ = 0;
   std::string name_, error_;
+};
+
+// Uniform random 8-byte loads and stores over `pages` 4 KiB pages, generated as they are pulled
+// (a cycled buffer would repeat a small working set).
+class UniformSource final : public AccessSource {
+ public:
+  UniformSource(uint64_t pages, uint64_t total) : pages_(pages), total_(total) {}
+  size_t next(std::span<Access> out) override {
+    size_t n = 0;
+    for (; n < out.size() && done_ < total_; ++n, ++done_) {
+      state_ ^= state_ << 13;
+      state_ ^= state_ >> 7;
+      state_ ^= state_ << 17;
+      out[n] = {kBase + (state_ % pages_) * 4096 + ((state_ >> 52) << 3), 8,
+                (state_ >> 63) ? AccessKind::kStore : AccessKind::kLoad};
+    }
+    return n;
+  }
+  const std::string &error() const override { return error_; }
+  std::string describe() const override { return "uniform"; }
+
+ private:
+  static constexpr uint64_t kBase = 0x10000000000ull;
+  uint64_t pages_, total_, done_ = 0, state_ = 0x9E3779B97F4A7C15ull;
+  std::string error_;
 };
 
 uint64_t rng_state = 88172645463325252ull;
@@ -64,14 +90,13 @@ double cpu_seconds() {
 
 constexpr uint64_t kBase = 0x10000000000ull;  // 1 TiB: a user-space-like address
 
-void bench(const char *name, const SimConfig &c, std::vector<Access> buf, uint64_t total) {
+void bench(const char *name, const SimConfig &c, AccessSource &src) {
   std::string err;
   auto mmu = Mmu::create(c, &err);
   if (!mmu) {
     std::fprintf(stderr, "%s: %s\n", name, err.c_str());
     std::exit(1);
   }
-  BufferSource src(std::move(buf), total, name);
   // CPU time of this thread: the machine may be shared, and wall time would count other work.
   const double t0 = cpu_seconds();
   std::string e = mmu->run(src);
@@ -86,8 +111,8 @@ void bench(const char *name, const SimConfig &c, std::vector<Access> buf, uint64
       "L1 hit %.4f, faults %.4f per access, %.2f s cpu)\n",
       name, name_of(c.tlb_replacement), name_of(c.replacement), s.translations / sec / 1e6,
       s.accesses / sec / 1e6, sec * 1e9 / s.translations,
-      static_cast<double>(s.l1.hits) / s.translations,
-      static_cast<double>(s.faults()) / s.accesses, sec);
+      static_cast<double>(s.l1.hits) / s.translations, static_cast<double>(s.faults()) / s.accesses,
+      sec);
   std::fflush(stdout);
 }
 
@@ -116,15 +141,18 @@ int main(int argc, char **argv) {
     if (!want("tlb-hit")) break;
     SimConfig c;
     c.tlb_replacement = tr;
-    bench("tlb-hit", c, random_over(32, 4096, kBuf, true), total);
+    BufferSource src(random_over(32, 4096, kBuf, true), total, "tlb-hit");
+    bench("tlb-hit", c, src);
   }
   if (want("seq")) {
     SimConfig c;
     c.replacement = PageReplacement::kLru;
     std::vector<Access> v(kBuf);
-    for (size_t i = 0; i < v.size(); ++i) v[i] = {kBase + (i * 8) % (16 << 20), 8, AccessKind::kLoad};
+    for (size_t i = 0; i < v.size(); ++i)
+      v[i] = {kBase + (i * 8) % (16 << 20), 8, AccessKind::kLoad};
     c.frames[0] = 4096;
-    bench("seq", c, std::move(v), total);
+    BufferSource src(std::move(v), total, "seq");
+    bench("seq", c, src);
   }
   if (want("mixed")) {
     SimConfig c;
@@ -133,18 +161,21 @@ int main(int argc, char **argv) {
     std::vector<Access> v(kBuf);
     for (size_t i = 0; i < v.size(); ++i) {
       uint64_t r = rnd();
-      v[i] = {(r & 1) ? kBase + ((r >> 8) % 32) * 4096 : kBase + (1ull << 30) + ((r >> 8) % (32ull << 21)),
+      v[i] = {(r & 1) ? kBase + ((r >> 8) % 32) * 4096
+                      : kBase + (1ull << 30) + ((r >> 8) % (32ull << 21)),
               8, AccessKind::kLoad};
     }
-    bench("mixed", c, std::move(v), total);
+    BufferSource src(std::move(v), total, "mixed");
+    bench("mixed", c, src);
   }
-  for (PageReplacement pr : {PageReplacement::kLru, PageReplacement::kClock,
-                             PageReplacement::kFifo, PageReplacement::kRandom}) {
+  for (PageReplacement pr : {PageReplacement::kLru, PageReplacement::kClock, PageReplacement::kFifo,
+                             PageReplacement::kRandom}) {
     if (!want("fault")) break;
     SimConfig c;
     c.replacement = pr;
     c.frames[0] = 64 << 10;
-    bench("fault", c, random_over(1 << 20, 4096, kBuf, true), total / 5);
+    UniformSource src(1 << 20, total / 5);
+    bench("fault", c, src);
   }
   return 0;
 }

@@ -3,7 +3,7 @@
 // evicted pages go to.  The MMU keeps one pool per page size in use; pools are independent.
 //
 // Invariants (valid()), for every frame f:
-//   table.owner(f) != none  <=>  pte[f] != nullptr  <=>  pte[f]->present() && pte[f]->frame() == f
+//   table.in_use(f)  <=>  pte[f] != nullptr  <=>  pte[f]->present() && pte[f]->pfn(size) == f
 //   slot[f] != kNoSlot  =>  the swap store holds a copy of the page as it was when it came in
 //                           (a page brought in by a major fault keeps its slot; its copy is valid
 //                           until the page is written, and a dirty page is written back to it)
@@ -25,11 +25,11 @@
 #include "base/units.hpp"
 #include "mmu_sim/frame_table.hpp"
 #include "mmu_sim/swap_store.hpp"
-#include "pagetable/page_table.hpp"
+#include "pagetable/pte.hpp"
 
 namespace hpmm::sim {
 
-template <class P, SwapStore S>
+template <PageReplacementPolicy P, SwapStore S>
 class FramePool {
  public:
   static constexpr uint64_t kChunk = 4096;  // lazy zero-fill granularity
@@ -58,6 +58,7 @@ class FramePool {
   const FrameTable<P> &table() const { return table_; }
   S &swap() { return swap_; }
   Pte *pte_of(uint32_t frame) const { return pte_[frame]; }
+  uint64_t page_bytes() const { return bytes_; }
 
   // Brings the page keyed key, whose PTE is *pte (not present), into a frame at time t; evicts a
   // victim first if no frame is free.  Leaves *pte present, clean, not yet accessed.
@@ -83,7 +84,7 @@ class FramePool {
         set_pending(r.frame, true);  // zero-filled when its data is first touched
       }
     }
-    *pte = Pte::make_present(r.frame);
+    *pte = Pte::leaf(Pfn(r.frame), size_, Pte::kWritable);
     return r;
   }
 
@@ -104,9 +105,8 @@ class FramePool {
   bool valid() const {
     if (!table_.valid() || !swap_.valid()) return false;
     for (uint32_t f = 0; f < pte_.size(); ++f) {
-      const bool owned = table_.owner(f) != kNoPage;
-      if (owned != (pte_[f] != nullptr)) return false;
-      if (pte_[f] && (!pte_[f]->present() || pte_[f]->frame() != f)) return false;
+      if (table_.in_use(f) != (pte_[f] != nullptr)) return false;
+      if (pte_[f] && (!pte_[f]->present() || pte_[f]->pfn(size_).value != f)) return false;
     }
     return true;
   }
@@ -129,7 +129,7 @@ class FramePool {
         HPMM_CHECK(ok, "swap: writing a page back failed");
       }
     }
-    *v = slot != kNoSlot ? Pte::make_swapped(slot) : Pte{};
+    *v = slot != kNoSlot ? Pte::swapped_out(slot, size_) : Pte{};
     pte_[frame] = nullptr;
     slot_[frame] = kNoSlot;
     return dirty;
@@ -153,9 +153,9 @@ class FramePool {
   uint64_t bytes_;   // page bytes
   uint64_t chunks_;  // 4 KiB chunks per frame
   FrameTable<P> table_;
-  std::vector<Pte *> pte_;        // frame -> the PTE mapping it, or null when free
-  std::vector<uint64_t> slot_;    // frame -> swap slot holding a copy of its page, or kNoSlot
-  std::byte *mem_;                // frame memory (data mode), owned by the MMU
+  std::vector<Pte *> pte_;         // frame -> the PTE mapping it, or null when free
+  std::vector<uint64_t> slot_;     // frame -> swap slot holding a copy of its page, or kNoSlot
+  std::byte *mem_;                 // frame memory (data mode), owned by the MMU
   std::vector<uint64_t> pending_;  // bit per chunk: still to be zero-filled (data mode)
   S swap_;
 };

@@ -9,7 +9,7 @@
 
 #include "base/check.hpp"
 #include "mmu_sim/mmu_impl.hpp"
-#include "mmu_sim/page_replacement.hpp"
+#include "mmu_sim/policy_opt.hpp"
 #include "mmu_sim/region_map.hpp"
 
 namespace hpmm::sim {
@@ -21,11 +21,16 @@ constexpr uint64_t kProgressEvery = 256;  // batches between progress calls
 
 std::unique_ptr<MmuImpl> make_core(const SimConfig &c, const FrameMemory &m) {
   switch (c.replacement) {
-    case PageReplacement::kFifo: return make_core_fifo(c, m);
-    case PageReplacement::kLru: return make_core_lru(c, m);
-    case PageReplacement::kClock: return make_core_clock(c, m);
-    case PageReplacement::kOpt: return make_core_opt(c, m);
-    case PageReplacement::kRandom: return make_core_random(c, m);
+    case PageReplacement::kFifo:
+      return make_core_fifo(c, m);
+    case PageReplacement::kLru:
+      return make_core_lru(c, m);
+    case PageReplacement::kClock:
+      return make_core_clock(c, m);
+    case PageReplacement::kOpt:
+      return make_core_opt(c, m);
+    case PageReplacement::kRandom:
+      return make_core_random(c, m);
   }
   return nullptr;
 }
@@ -50,7 +55,9 @@ void append_page_keys(const RegionMap &regions, uint64_t va_mask, bool ifetch,
     const uint64_t size = a.size == 0 ? 1 : a.size;
     switch (a.kind) {
       case AccessKind::kLoad:
-      case AccessKind::kStore: range(a.addr, size); break;
+      case AccessKind::kStore:
+        range(a.addr, size);
+        break;
       case AccessKind::kModify:
         range(a.addr, size);
         range(a.addr, size);
@@ -148,9 +155,17 @@ std::string Mmu::run(AccessSource &source,
   return "";
 }
 
-SimStats Mmu::stats() const { return impl_->stats(); }
-const SimConfig &Mmu::config() const { return impl_->config; }
-std::string Mmu::backing() const { return impl_->memory.describe(); }
-bool Mmu::valid() const { return impl_->valid(); }
+SimStats Mmu::stats() const {
+  return impl_->stats();
+}
+const SimConfig &Mmu::config() const {
+  return impl_->config;
+}
+std::string Mmu::backing() const {
+  return impl_->memory.describe();
+}
+bool Mmu::valid() const {
+  return impl_->valid();
+}
 
 }  // namespace hpmm::sim

@@ -18,15 +18,17 @@
 //                          place() is the fill.  t = the translation's index from 0.
 //
 // The last-translation memo: va >> 12 == memo_page_ means the page translated last (for a large
-// page, the same 4 KiB part of it), whose L1 entry is memo_ref_.  Nothing runs between two translations, so that entry is still the
-// most recently used of its set and a hit on it changes no replacement order (tlb_replacement.hpp):
-// the memo counts the L1 hit and skips only the set search.  It is cleared on a shootdown of its
-// page, and replaced by every translation that misses it.
+// page, the same 4 KiB part of it), whose L1 entry is memo_ref_.  Nothing runs between two
+// translations, so that entry is still the most recently used of its set and a hit on it changes no
+// replacement order (tlb_replacement.hpp): the memo counts the L1 hit and skips only the set
+// search.  It is cleared on a shootdown of its page, and replaced by every translation that misses
+// it.
 //
 // Counters are plain fields of s_ (one MMU per thread); stats() derives the totals.
 #pragma once
 
 #include <algorithm>
+#include <bit>
 #include <cstring>
 #include <optional>
 #include <vector>
@@ -42,9 +44,11 @@
 namespace hpmm::sim {
 
 template <class P>
-concept HasFuture = requires(P p, std::span<const uint64_t> s) { p.set_future(s); };
+concept HasFuture = requires(P p, std::span<const uint64_t> s) {
+  p.set_future(s);
+};
 
-template <TlbReplacementPolicy TR, class PR, SwapStore SW>
+template <TlbReplacementPolicy TR, PageReplacementPolicy PR, SwapStore SW>
 class MmuCore final : public MmuImpl {
   static constexpr bool kData = SW::kKeepsData;
   static constexpr bool kOpt = HasFuture<PR>;
@@ -57,11 +61,11 @@ class MmuCore final : public MmuImpl {
         regions_(c.page_size, c.regions),
         tlb_(c, regions_.sizes_in_use()),
         pwc_(c.levels, c.pwc_entries),
-        pt_(c.levels) {
+        pt_(c.levels == 5 ? kX86_64_5Level : kX86_64_4Level) {
     for (PageSize s : regions_.sizes_in_use()) {
       const int i = index_of(s);
       pool_[i].emplace(s, static_cast<uint32_t>(c.frames[i]), c.seed + 11 * (i + 1), mem.base(s),
-                       uint64_t{1} << 36);
+                       Pte::kMaxSwapSlot + 1);
     }
     s_.has_l2 = tlb_.has_l2();
     multi_size_ = tlb_.size_count() > 1;
@@ -125,7 +129,7 @@ class MmuCore final : public MmuImpl {
     }
     s.resident_pages = 0;
     for (const auto &p : pool_)
-      if (p) s.resident_pages += p->table().resident();
+      if (p) s.resident_pages += p->table().used();
     return s;
   }
 
@@ -250,7 +254,7 @@ class MmuCore final : public MmuImpl {
     const uint32_t frame = static_cast<uint32_t>(d >> 1);
     if (HPMM_UNLIKELY(write & !(d & 1))) {
       d |= 1;
-      pool_[index_of(size)]->pte_of(frame)->set_dirty();
+      pool_[index_of(size)]->pte_of(frame)->set_dirty(true);
     }
     if (touch_every_) pool_[index_of(size)]->table().touch(frame, t);
     return {frame, size};
@@ -286,11 +290,11 @@ class MmuCore final : public MmuImpl {
     if (w.hit >= 0) ++s_.pwc_hits[w.hit];
 
     FramePool<PR, SW> &pool = *pool_[index_of(size)];
-    Pte *pte = pt_.leaf_slot(VirtAddr(base), size, true);
-    HPMM_CHECK(pte != nullptr, "page table: no memory for a node");
+    Pte *pte = pt_.leaf_slot(canonical(base), size, true);
+    HPMM_CHECK(pte != nullptr, "page table: out of memory for a node");
     uint32_t frame;
     if (pte->present()) {
-      frame = static_cast<uint32_t>(pte->frame());
+      frame = static_cast<uint32_t>(pte->pfn(size).value);
       pool.table().touch(frame, t);  // a walk references the page in both RefBits modes
     } else {
       const auto in = pool.fault_in(base >> 12, pte, t);
@@ -302,11 +306,17 @@ class MmuCore final : public MmuImpl {
       }
       frame = in.frame;
     }
-    pte->set_accessed();
-    if (write) pte->set_dirty();
+    pte->set_accessed(true);
+    if (write) pte->set_dirty(true);
     const int64_t slot = tlb_.fill_from_walk(base, size, uint64_t{frame} << 1 | pte->dirty());
     remember(va, size, slot);
     return {frame, size};
+  }
+
+  // The page table takes canonical addresses: sign-extend from the top address bit.
+  VirtAddr canonical(uint64_t va) const {
+    const unsigned u = static_cast<unsigned>(std::countl_zero(va_mask_));
+    return VirtAddr(static_cast<uint64_t>(static_cast<int64_t>(va << u) >> u));
   }
 
   uint32_t shootdown(uint64_t base, PageSize size) {

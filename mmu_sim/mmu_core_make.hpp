@@ -19,10 +19,14 @@ std::unique_ptr<MmuImpl> make_core_with(const SimConfig &c, const FrameMemory &m
 template <class PR>
 std::unique_ptr<MmuImpl> make_core_for(const SimConfig &c, const FrameMemory &m) {
   switch (c.tlb_replacement) {
-    case TlbReplacement::kLru: return make_core_with<TlbLru, PR>(c, m);
-    case TlbReplacement::kPlru: return make_core_with<TlbPlru, PR>(c, m);
-    case TlbReplacement::kFifo: return make_core_with<TlbFifo, PR>(c, m);
-    case TlbReplacement::kRandom: return make_core_with<TlbRandom, PR>(c, m);
+    case TlbReplacement::kLru:
+      return make_core_with<TlbLru, PR>(c, m);
+    case TlbReplacement::kPlru:
+      return make_core_with<TlbPlru, PR>(c, m);
+    case TlbReplacement::kFifo:
+      return make_core_with<TlbFifo, PR>(c, m);
+    case TlbReplacement::kRandom:
+      return make_core_with<TlbRandom, PR>(c, m);
   }
   return nullptr;
 }

@@ -14,28 +14,23 @@
 #include "mmu_sim/access.hpp"
 #include "mmu_sim/config.hpp"
 #include "mmu_sim/stats.hpp"
+#include "pal/frame_provider.hpp"
 
 namespace hpmm::sim {
 
 // The frame memory of each page size's pool (data mode), reserved by Mmu::create from pal/ and
-// released when the FrameMemory dies (after the core that uses it: see MmuImpl).
+// released when the FrameMemory dies (after the core that uses it: see MmuImpl).  Move-only.
 class FrameMemory {
  public:
-  FrameMemory() = default;
-  FrameMemory(FrameMemory &&o) noexcept;
-  FrameMemory &operator=(FrameMemory &&o) noexcept;
-  ~FrameMemory();
-  // Reserves pages * page bytes for pool s; "" or what went wrong.
+  // Reserves pages * page bytes for pool s (no prefault: frames are zero-filled when first
+  // touched); "" or what went wrong.
   std::string reserve(PageSize s, uint64_t pages);
-  std::byte *base(PageSize s) const { return base_[index_of(s)]; }
-  // "plain" / "thp" / "hugetlb 2m", per pool that has memory, or "none (data off)".
+  std::byte *base(PageSize s) const { return static_cast<std::byte *>(res_[index_of(s)].base()); }
+  // What pal/ gave each pool ("frames-4k: thp: 1 MiB on hugepages, ..."), or "none (data off)".
   std::string describe() const;
 
  private:
-  void release();
-  std::byte *base_[kPageSizeCount] = {};
-  uint64_t bytes_[kPageSizeCount] = {};
-  std::string backing_[kPageSizeCount];
+  pal::FrameReservation res_[kPageSizeCount];
 };
 
 class MmuImpl {

@@ -73,7 +73,8 @@ class SlotAllocator {
 class CountingSwap {
  public:
   static constexpr bool kKeepsData = false;
-  CountingSwap(uint64_t page_bytes, uint64_t max_slots) : page_bytes_(page_bytes), slots_(max_slots) {}
+  CountingSwap(uint64_t page_bytes, uint64_t max_slots)
+      : page_bytes_(page_bytes), slots_(max_slots) {}
   uint64_t allocate() { return slots_.allocate(); }
   void free(uint64_t slot) { slots_.free(slot); }
   bool write(uint64_t slot, std::span<const std::byte> in) {
@@ -95,7 +96,8 @@ class CountingSwap {
 class MemorySwap {
  public:
   static constexpr bool kKeepsData = true;
-  MemorySwap(uint64_t page_bytes, uint64_t max_slots) : page_bytes_(page_bytes), slots_(max_slots) {}
+  MemorySwap(uint64_t page_bytes, uint64_t max_slots)
+      : page_bytes_(page_bytes), slots_(max_slots) {}
   uint64_t allocate() {
     uint64_t s = slots_.allocate();
     if (s != kNoSlot && s >= buf_.size()) buf_.resize(s + 1);

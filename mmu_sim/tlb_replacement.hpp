@@ -24,11 +24,11 @@ template <class R>
 concept TlbReplacementPolicy =
     std::constructible_from<R, uint32_t, uint32_t, uint64_t> &&  // (sets, ways, seed)
     requires(R r, const R cr, uint32_t set, uint32_t way) {
-      r.on_hit(set, way);   // a lookup hit this way
-      r.on_fill(set, way);  // a new entry was placed in this way
-      { r.victim(set) } -> std::same_as<uint32_t>;  // the way to replace; all ways valid
-      { cr.valid() } -> std::same_as<bool>;
-    };
+  r.on_hit(set, way);                           // a lookup hit this way
+  r.on_fill(set, way);                          // a new entry was placed in this way
+  { r.victim(set) } -> std::same_as<uint32_t>;  // the way to replace; all ways valid
+  { cr.valid() } -> std::same_as<bool>;
+};
 
 // lru (kTouchOnHit) and fifo (!kTouchOnHit): one stamp per way.
 template <bool kTouchOnHit>

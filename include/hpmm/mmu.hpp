@@ -41,7 +41,8 @@ class Mmu {
   // Replays a source to its end.  Returns "" or the source's error.  For PageReplacement::kOpt
   // the source is read once ahead to learn the future (it must be finite).  progress, if set,
   // is called now and then with the source's progress.
-  std::string run(AccessSource &source, const std::function<void(const AccessSource &)> &progress = {});
+  std::string run(AccessSource &source,
+                  const std::function<void(const AccessSource &)> &progress = {});
 
   SimStats stats() const;
   const SimConfig &config() const;
