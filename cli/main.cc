@@ -87,6 +87,7 @@ int main(int argc, char **argv) {
     topt.detect = !o.format_given;
     topt.format = o.format;
     topt.ifetch = o.config.ifetch;
+    topt.address_bits = 12 + 9 * static_cast<unsigned>(o.config.levels);
     auto reader = sim::TraceReader::open(o.trace, topt, &err);
     if (!reader) return fail(1, err);
     info.format = sim::name_of(reader->format());

@@ -31,6 +31,10 @@ bool parse_trace_format(const std::string &name, TraceFormat *out) {
 
 std::unique_ptr<TraceReader> TraceReader::open(const std::string &path, const TraceOptions &options,
                                                std::string *error) {
+  if (options.address_bits < 12 || options.address_bits > 64) {
+    *error = "trace address bits must be from 12 to 64";
+    return nullptr;
+  }
   if (options.max_line < 8 || options.buffer_bytes <= options.max_line) {
     *error = "trace buffer must be larger than the longest line";
     return nullptr;
@@ -71,6 +75,9 @@ TraceReader::TraceReader(int fd, bool own_fd, std::string path, const TraceOptio
       ifetch_(options.ifetch),
       cap_(options.buffer_bytes),
       max_line_(options.max_line),
+      address_bits_(options.address_bits),
+      last_address_(options.address_bits >= 64 ? UINT64_MAX
+                                               : (uint64_t{1} << options.address_bits) - 1),
       buf_(new char[options.buffer_bytes + 1]) {
   buf_[0] = '\n';
 }
@@ -166,6 +173,17 @@ std::string token_at(const char *p, bool to_line_end) {
   return out;
 }
 
+std::string hex_text(uint64_t v) {
+  char buf[17];
+  int i = 16;
+  buf[i] = '\0';
+  do {
+    buf[--i] = "0123456789abcdef"[v & 15];
+    v >>= 4;
+  } while (v != 0);
+  return buf + i;
+}
+
 }  // namespace
 
 void TraceReader::set_error(uint64_t line, const std::string &what) {
@@ -229,6 +247,12 @@ size_t TraceReader::next(std::span<Access> out) {
     }
     if (r.error != LineError::kNone) {
       set_line_error(r);
+      break;
+    }
+    if (r.has_access && r.access.addr + (r.access.size - 1) > last_address_) {
+      set_error(lines_, "address 0x" + hex_text(r.access.addr) + " + size " +
+                            std::to_string(r.access.size) + " is past the " +
+                            std::to_string(address_bits_) + "-bit address space");
       break;
     }
     pos_ = static_cast<size_t>(r.end - buf_.get()) + (r.end < e ? 1 : 0);

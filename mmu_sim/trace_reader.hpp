@@ -32,6 +32,7 @@ struct TraceOptions {
   bool ifetch = false;                    // yield instruction fetches (else parsed, then dropped)
   size_t buffer_bytes = size_t{1} << 20;  // the read buffer
   size_t max_line = 4096;                 // longer lines are an error; must be < buffer_bytes
+  unsigned address_bits = 64;             // an access reaching 2^address_bits or beyond is an error
 };
 
 class TraceReader final : public AccessSource {
@@ -71,6 +72,8 @@ class TraceReader final : public AccessSource {
   bool ifetch_;
   size_t cap_;
   size_t max_line_;
+  unsigned address_bits_;
+  uint64_t last_address_;        // 2^address_bits - 1
   std::unique_ptr<char[]> buf_;  // cap_ + 1 bytes
   size_t pos_ = 0;
   size_t end_ = 0;

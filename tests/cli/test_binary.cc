@@ -175,6 +175,12 @@ Test(cli_binary, run_failures_exit_1) {
   expect_failure({"run", "--trace", bad, "--json"}, 1, bad + ":3: bad address 'zz12'");
   std::string bad_text = temp_file("# text\nR 0x1000 4\nW 0x2000 0\n");
   expect_failure({"run", "--trace", bad_text}, 1, bad_text + ":3: size 0");
+  std::string far = temp_file("W 0x1000000000000 8\n");
+  expect_failure({"run", "--trace", far}, 1,
+                 far + ":1: address 0x1000000000000 + size 8 is past the 48-bit address space");
+  Run five = sim({"run", "--trace", far, "--levels", "5"});
+  cr_assert_eq(five.status, 0, "57 bits with --levels 5: %s", five.err.c_str());
+  unlink(far.c_str());
   std::string junk = temp_file(" L 1000,4 junk\n");
   expect_failure({"run", "--trace", junk, "--format", "lackey"}, 1,
                  junk + ":1: trailing junk 'junk'");

@@ -158,6 +158,22 @@ Test(trace_lackey, malformed_lines) {
   expect_error(" L 10,4\n=x\n", o, 2, "bad record kind");
 }
 
+Test(trace, addresses_past_the_address_space) {
+  TraceOptions o = lackey();
+  o.address_bits = 48;
+  Result ok = read_all(" L ffffffffff00,256\n", o);
+  cr_assert_eq(ok.error, "", "the last 256 bytes below 2^48 are fine");
+  expect_error(" L 10,4\n L ffffffffff01,256\n", o, 2,
+               "address 0xffffffffff01 + size 256 is past the 48-bit address space");
+  expect_error(" L 1000000000000,1\n", o, 1, "past the 48-bit address space");
+  o.ifetch = false;
+  expect_error("I  1000000000000,1\n", o, 1, "past the 48-bit");  // dropped records are checked too
+  TraceOptions bad = lackey();
+  bad.address_bits = 8;
+  std::string err;
+  cr_assert_null(TraceReader::open("/dev/null", bad, &err).get());
+}
+
 Test(trace_lackey, stops_at_the_error_without_skipping) {
   Result r = read_all(" L 10,4\n L 20,4\n L xyz,4\n L 30,4\n", lackey(), 1);
   cr_assert_eq(r.accesses.size(), 2u, "the records before the bad line, none after");
