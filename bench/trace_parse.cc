@@ -4,6 +4,7 @@
 //
 //   make MODE=release build/release/bench/trace_parse
 //   build/release/bench/trace_parse                 # writes a 40M-line synthetic lackey trace
+//   build/release/bench/trace_parse --text          # the same records in the text format
 //   build/release/bench/trace_parse FILE [lackey|text] [--ifetch]
 //
 // The synthetic trace mixes records as a real one does (about 60% I, 25% L, 10% S, 5% M) with
@@ -20,8 +21,9 @@ using namespace hpmm::sim;
 
 namespace {
 
-std::string write_synthetic(uint64_t lines) {
-  std::string path = "/tmp/hpmm_bench_lackey_" + std::to_string(lines) + ".trace";
+std::string write_synthetic(uint64_t lines, bool text) {
+  std::string path = std::string("/tmp/hpmm_bench_") + (text ? "text_" : "lackey_") +
+                     std::to_string(lines) + ".trace";
   if (FILE *f = std::fopen(path.c_str(), "r")) {
     std::fclose(f);
     return path;  // reuse a previous run's file
@@ -32,7 +34,7 @@ std::string write_synthetic(uint64_t lines) {
     std::exit(1);
   }
   uint64_t x = 88172645463325252ull, pc = 0x04016a20, sp = 0x1ffefffd78;
-  std::fprintf(f, "==4242== Lackey, an example Valgrind tool\n");
+  std::fprintf(f, text ? "# hpmm text trace\n" : "==4242== Lackey, an example Valgrind tool\n");
   for (uint64_t i = 0; i < lines; ++i) {
     x ^= x << 13;
     x ^= x >> 7;
@@ -40,11 +42,13 @@ std::string write_synthetic(uint64_t lines) {
     unsigned r = static_cast<unsigned>(x % 100);
     if (r < 60) {
       pc += 1 + x % 7;
-      std::fprintf(f, "I  %08lx,%u\n", static_cast<unsigned long>(pc), 1 + unsigned(x >> 8) % 7);
+      std::fprintf(f, text ? "I 0x%08lx %u\n" : "I  %08lx,%u\n", static_cast<unsigned long>(pc),
+                   1 + unsigned(x >> 8) % 7);
     } else {
       uint64_t a = (x >> 20) % 4 == 0 ? 0x04200000 + ((x >> 24) % 65536) * 8 : sp - (x >> 30) % 512;
-      char k = r < 85 ? 'L' : r < 95 ? 'S' : 'M';
-      std::fprintf(f, " %c %08lx,%u\n", k, static_cast<unsigned long>(a), 1u << ((x >> 12) % 4));
+      char k = r < 85 ? (text ? 'R' : 'L') : r < 95 ? (text ? 'W' : 'S') : 'M';
+      std::fprintf(f, text ? "%c 0x%08lx %u\n" : " %c %08lx,%u\n", k, static_cast<unsigned long>(a),
+                   1u << ((x >> 12) % 4));
     }
   }
   std::fclose(f);
@@ -55,11 +59,14 @@ std::string write_synthetic(uint64_t lines) {
 
 int main(int argc, char **argv) {
   std::string path;
+  bool text = false;
   TraceOptions opt;
   for (int i = 1; i < argc; ++i) {
     std::string a = argv[i];
     if (a == "--ifetch") {
       opt.ifetch = true;
+    } else if (a == "--text") {
+      text = true;
     } else if (a == "lackey" || a == "text") {
       parse_trace_format(a, &opt.format);
       opt.detect = false;
@@ -67,7 +74,8 @@ int main(int argc, char **argv) {
       path = a;
     }
   }
-  if (path.empty()) path = write_synthetic(40'000'000);
+  if (path.empty()) path = write_synthetic(40'000'000, text);
+  TraceFormat shown = opt.format;
 
   double best = 0;
   uint64_t lines = 0, accesses = 0, bytes = 0;
@@ -91,6 +99,7 @@ int main(int argc, char **argv) {
       return 1;
     }
     lines = r->lines();
+    shown = r->format();
     accesses = acc;
     bytes = r->progress_done();
     double lps = static_cast<double>(lines) / s;
@@ -100,9 +109,8 @@ int main(int argc, char **argv) {
                 static_cast<unsigned long>(sum));
   }
   std::printf("%s: format %s, %lu lines, %lu accesses yielded, %.1f MB\n", path.c_str(),
-              name_of(opt.detect ? TraceFormat::kLackey : opt.format),
-              static_cast<unsigned long>(lines), static_cast<unsigned long>(accesses),
-              static_cast<double>(bytes) / 1e6);
+              name_of(shown), static_cast<unsigned long>(lines),
+              static_cast<unsigned long>(accesses), static_cast<double>(bytes) / 1e6);
   std::printf("best: %.1f million lines/s, %.0f MB/s\n", best / 1e6,
               best * static_cast<double>(bytes) / static_cast<double>(lines) / 1e6);
   return 0;

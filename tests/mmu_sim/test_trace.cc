@@ -7,6 +7,7 @@
 #include <cstdio>
 #include <cstdlib>
 #include <string>
+#include <thread>
 #include <vector>
 
 #include "mmu_sim/trace_reader.hpp"
@@ -295,6 +296,39 @@ Test(trace, reads_standard_input) {
   dup2(saved, 0);
   close(saved);
   unlink(path.c_str());
+}
+
+Test(trace, pipe_delivering_one_byte_at_a_time) {
+  // Partial reads: every line (and the detection) arrives in pieces.
+  std::string content = "==7== header\n";
+  for (int i = 0; i < 40; ++i) content += " S " + std::to_string(1000 + i) + ",4\n";
+  int fds[2];
+  cr_assert_eq(pipe(fds), 0);
+  std::thread writer([&] {
+    for (char c : content)
+      if (write(fds[1], &c, 1) != 1) break;
+    close(fds[1]);
+  });
+  int saved = dup(0);
+  dup2(fds[0], 0);
+  close(fds[0]);
+  TraceOptions o;  // detect
+  o.buffer_bytes = 40;
+  o.max_line = 32;
+  std::string err;
+  auto r = TraceReader::open("-", o, &err);
+  cr_assert(r != nullptr, "%s", err.c_str());
+  std::vector<Access> all, buf(3);
+  for (size_t n; (n = r->next(buf)) != 0;) all.insert(all.end(), buf.begin(), buf.begin() + n);
+  writer.join();
+  dup2(saved, 0);
+  close(saved);
+  cr_assert_eq(r->error(), "");
+  cr_assert_eq(r->format(), TraceFormat::kLackey);
+  cr_assert_eq(all.size(), 40u);
+  for (int i = 0; i < 40; ++i)
+    cr_assert_eq(all[i].addr, std::stoull(std::to_string(1000 + i), nullptr, 16));
+  cr_assert_eq(r->progress_total(), 0u, "a pipe's size is unknown");
 }
 
 Test(trace, stdin_errors_name_stdin) {
