@@ -223,6 +223,31 @@ uint64_t WorkloadSpec::total() const {
   }
 }
 
+bool WorkloadSpec::valid() const {
+  bool ranges = pages >= 1 && is_pow2(pagesize) && pagesize >= 64 && pagesize <= (1u << 30) &&
+                is_pow2(size) && size <= (1u << 20) && write >= 0 && write <= 1 && passes >= 1;
+  switch (kind) {
+    case WorkloadKind::kStride:
+      ranges = ranges && step >= 1;
+      break;
+    case WorkloadKind::kUniform:
+      ranges = ranges && accesses >= 1;
+      break;
+    case WorkloadKind::kZipf:
+      ranges = ranges && accesses >= 1 && s > 0 && s <= 100;
+      break;
+    case WorkloadKind::kHotCold:
+      ranges = ranges && accesses >= 1 && hot > 0 && hot < 1 && hotfrac >= 0 && hotfrac <= 1;
+      break;
+    case WorkloadKind::kPhases:
+      ranges = ranges && accesses >= 1 && ws >= 1 && phases >= 1;
+      break;
+    case WorkloadKind::kSeq:
+      break;
+  }
+  return ranges && cross_check(*this).empty();
+}
+
 std::string WorkloadSpec::canonical() const {
   std::string out = std::string(name_of(kind)) + ":pages=" + std::to_string(pages);
   auto add = [&](const char *key, const std::string &v) {

@@ -45,6 +45,7 @@ struct WorkloadSpec {
   uint64_t total() const;                                   // accesses the generator yields
   uint64_t end() const { return base + pages * pagesize; }  // one past the last address
   std::string canonical() const;  // every key with its effective value, parseable again
+  bool valid() const;             // the invariants above and every key in its range
 };
 
 // Parses text into *out.  On failure returns false and sets *error to what is wrong, naming the

@@ -23,6 +23,7 @@ WorkloadSpec spec_of(const std::string &text) {
   WorkloadSpec s;
   std::string err;
   cr_assert(parse_workload_spec(text, &s, &err), "'%s': %s", text.c_str(), err.c_str());
+  cr_assert(s.valid(), "'%s' parsed into an invalid spec", text.c_str());
   return s;
 }
 
@@ -110,6 +111,12 @@ Test(workload_spec, parses_every_kind_and_round_trips) {
   cr_assert_eq(spec_of("phases:pages=10,ws=4,phases=3,accesses=5").shift, 4u,
                "shift defaults to ws");
   cr_assert_eq(spec_of("uniform:pages=100,accesses=1000,pagesize=2m").pagesize, 2u << 20);
+  WorkloadSpec broken = s;
+  broken.size = 3;
+  cr_assert(!broken.valid());
+  broken = s;
+  broken.step = 3;
+  cr_assert(!broken.valid(), "pages must be a multiple of step");
 }
 
 Test(workload_spec, rejects_bad_input_naming_the_key) {
