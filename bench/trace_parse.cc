@@ -1,6 +1,8 @@
 // bench/trace_parse.cc: how fast TraceReader parses a lackey trace from a file (target: >= 20
 // million lines per second).  The file is read once before timing so the page cache holds it;
-// the figure is parsing speed plus read(2) copies, not disk speed.
+// the figure is parsing speed plus read(2) copies, not disk speed.  Lines per second are given
+// per wall-clock second and per CPU second of the process (user + system): on a shared machine
+// the second is the one that measures the parser.
 //
 //   make MODE=release build/release/bench/trace_parse
 //   build/release/bench/trace_parse                 # writes a 40M-line synthetic lackey trace
@@ -12,6 +14,7 @@
 #include <chrono>
 #include <cstdio>
 #include <cstring>
+#include <ctime>
 #include <string>
 #include <vector>
 
@@ -55,6 +58,12 @@ std::string write_synthetic(uint64_t lines, bool text) {
   return path;
 }
 
+double cpu_seconds() {
+  timespec t;
+  clock_gettime(CLOCK_PROCESS_CPUTIME_ID, &t);
+  return static_cast<double>(t.tv_sec) + static_cast<double>(t.tv_nsec) * 1e-9;
+}
+
 }  // namespace
 
 int main(int argc, char **argv) {
@@ -77,7 +86,7 @@ int main(int argc, char **argv) {
   if (path.empty()) path = write_synthetic(40'000'000, text);
   TraceFormat shown = opt.format;
 
-  double best = 0;
+  double best = 0, best_cpu = 0;
   uint64_t lines = 0, accesses = 0, bytes = 0;
   for (int rep = 0; rep < 3; ++rep) {  // the first run also warms the page cache
     std::string err;
@@ -89,11 +98,13 @@ int main(int argc, char **argv) {
     std::vector<Access> batch(4096);
     uint64_t acc = 0, sum = 0;
     auto t0 = std::chrono::steady_clock::now();
+    double c0 = cpu_seconds();
     for (size_t n; (n = r->next(batch)) != 0;) {
       acc += n;
       sum += batch[n - 1].addr;
     }
     double s = std::chrono::duration<double>(std::chrono::steady_clock::now() - t0).count();
+    double cpu = cpu_seconds() - c0;
     if (!r->error().empty()) {
       std::fprintf(stderr, "trace_parse: %s\n", r->error().c_str());
       return 1;
@@ -104,14 +115,17 @@ int main(int argc, char **argv) {
     bytes = r->progress_done();
     double lps = static_cast<double>(lines) / s;
     if (lps > best) best = lps;
-    std::printf("run %d: %.3f s, %lu lines, %lu accesses (checksum %lx)\n", rep, s,
-                static_cast<unsigned long>(lines), static_cast<unsigned long>(acc),
+    if (static_cast<double>(lines) / cpu > best_cpu) best_cpu = static_cast<double>(lines) / cpu;
+    std::printf("run %d: %.3f s (%.3f s cpu), %lu lines, %lu accesses (checksum %lx)\n", rep, s,
+                cpu, static_cast<unsigned long>(lines), static_cast<unsigned long>(acc),
                 static_cast<unsigned long>(sum));
   }
   std::printf("%s: format %s, %lu lines, %lu accesses yielded, %.1f MB\n", path.c_str(),
               name_of(shown), static_cast<unsigned long>(lines),
               static_cast<unsigned long>(accesses), static_cast<double>(bytes) / 1e6);
-  std::printf("best: %.1f million lines/s, %.0f MB/s\n", best / 1e6,
+  std::printf("best: %.1f million lines/s, %.0f MB/s (wall clock)\n", best / 1e6,
               best * static_cast<double>(bytes) / static_cast<double>(lines) / 1e6);
+  std::printf("best: %.1f million lines per cpu second, %.0f MB per cpu second\n", best_cpu / 1e6,
+              best_cpu * static_cast<double>(bytes) / static_cast<double>(lines) / 1e6);
   return 0;
 }
