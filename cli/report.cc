@@ -58,6 +58,8 @@ const ReportNode *ReportNode::find(const std::string &path) const {
 }
 
 std::string real_text(double v) {
+  // Whole numbers print as integers (200000, not the shortest form 2e+05).
+  if (std::fabs(v) < 1e15 && v == std::floor(v)) return std::to_string(static_cast<int64_t>(v));
   char buf[32];
   auto r = std::to_chars(buf, buf + sizeof buf, v);
   return std::string(buf, r.ptr);

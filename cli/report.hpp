@@ -66,6 +66,6 @@ std::string format_text(const sim::SimConfig &config, const sim::SimStats &stats
 // Helpers shared with tests.
 std::string json_escape(const std::string &s);
 std::string csv_field(const std::string &s);  // RFC 4180 quoting when needed
-std::string real_text(double v);              // shortest text that reads back the same
+std::string real_text(double v);  // shortest text that reads back the same; integers as such
 
 }  // namespace hpmm::cli

@@ -220,6 +220,10 @@ Test(report, quoting) {
   cr_assert_eq(csv_field("say \"hi\""), "\"say \"\"hi\"\"\"");
   cr_assert_eq(real_text(0.1), "0.1");
   cr_assert_eq(real_text(25), "25");
+  cr_assert_eq(real_text(200000), "200000", "not 2e+05");
+  cr_assert_eq(real_text(-3), "-3");
+  cr_assert_eq(real_text(1e300), "1e+300");
+  cr_assert_eq(real_text(0.012057877813504822), "0.012057877813504822");
 }
 
 Test(report, human_summary) {
