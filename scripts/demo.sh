@@ -44,12 +44,12 @@ echo
 
 echo "== 3. A 1024x1024 matrix of 8-byte elements (8 MiB) walked by rows and by columns"
 printf '   %-22s %14s %14s %14s\n' walk page-size "L1 miss rate" "cycles/access"
-for walk in "rows:seq:pages=2048,passes=1" "columns:stride:pages=2048,step=2,passes=1"; do
+for walk in "rows:stride:pages=2048,step=2,order=row" "columns:stride:pages=2048,step=2,order=col"; do
   name=${walk%%:*} spec=${walk#*:}
   for ps in 4k 2m; do
     frames=$([ "$ps" = 4k ] && echo 4096 || echo 8)
     csv=$("$sim" run --workload "$spec" --page-size "$ps" --frames "$frames" --csv --quiet)
-    printf '   %-22s %14s %14s %14s\n' "$name" "$ps" "$(col "$csv" tlb.l1.miss_rate)" \
+    printf '   %-22s %14s %14.4f %14.2f\n' "$name" "$ps" "$(col "$csv" tlb.l1.miss_rate)" \
       "$(col "$csv" cycles_per_access)"
   done
 done
