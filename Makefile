@@ -124,6 +124,14 @@ test:
 .PHONY: tests
 tests: $(TEST_BINS)
 
+# Regenerate the checked-in size-class table (heap/size_class_gen.hpp states the derivation).
+.PHONY: size-classes
+size-classes: $(BUILD)/tools/gen_size_classes
+	$< > heap/size_class_table.inc.tmp && mv heap/size_class_table.inc.tmp heap/size_class_table.inc
+$(BUILD)/tools/gen_size_classes: heap/tools/gen_size_classes.cc heap/size_class_gen.hpp
+	@mkdir -p $(@D)
+	$(CXX) $(CPPFLAGS) $(CXXFLAGS) $(OPT) -o $@ $<
+
 demo:
 	@scripts/deps.sh demo
 	$(MAKE) --no-print-directory MODE=release all
