@@ -1,0 +1,75 @@
+// heap/page_map.hpp: the address -> span map (Go's arena index, TCMalloc's PageMap): the shared
+// radix tree of pagetable/ keyed by heap page number (address >> 13, layout kHeapPageMap), its
+// nodes mapped through the heap's Os (never malloc).
+//
+// An entry packs what free() needs without touching the Span (one load on the fast path):
+//   bits  0..47  Span *            (metadata addresses are below 2^47)
+//   bits 48..55  size class        (0: a large object)
+//   bits 56..63  page index of this page in its span (small spans have at most 10 pages)
+// Invariants: for every page p of a small span s: get(p) == pack(s, s->cls, p - s.first page);
+// for a large span only its first page is entered; get(p) == 0 for every page no span covers
+// (entries are cleared when a span goes).
+// Concurrency: written under the page heap's lock; read lock-free (the tree's release/acquire
+// entries publish the Span's initialisation to a reader).
+#pragma once
+
+#include <cstdint>
+
+#include "heap/os_source.hpp"
+#include "heap/size_classes.hpp"
+#include "heap/span.hpp"
+#include "pagetable/layout.hpp"
+#include "pagetable/radix_tree.hpp"
+
+namespace hpmm {
+
+// Nodes for the tree from the Os (zeroed, 4 KiB aligned).  The heap never frees nodes.
+template <HeapOs Os>
+struct OsNodeSource {
+  Os *os = nullptr;
+  void *allocate(size_t bytes) noexcept { return os->map_meta(bytes); }
+  void free(void *, size_t) noexcept {}
+};
+
+struct PageMapTraits {
+  using Entry = uint64_t;
+  static bool is_empty(Entry e) noexcept { return e == 0; }
+  static bool is_child(Entry e) noexcept { return e != 0; }
+  static void *child(Entry e) noexcept { return reinterpret_cast<void *>(e); }
+  static Entry make_child(void *node) noexcept { return reinterpret_cast<Entry>(node); }
+};
+
+inline uint64_t pack_entry(const Span *s, uint32_t cls, uint32_t page_in_span) {
+  return reinterpret_cast<uint64_t>(s) | (uint64_t{cls} << 48) | (uint64_t{page_in_span} << 56);
+}
+inline Span *entry_span(uint64_t e) {
+  return reinterpret_cast<Span *>(e & ((uint64_t{1} << 48) - 1));
+}
+inline uint32_t entry_class(uint64_t e) {
+  return static_cast<uint32_t>((e >> 48) & 0xff);
+}
+inline uint32_t entry_page(uint64_t e) {
+  return static_cast<uint32_t>(e >> 56);
+}
+
+template <HeapOs Os>
+class PageMap {
+ public:
+  explicit PageMap(Os *os) : tree_(kHeapPageMap, OsNodeSource<Os>{os}) {}
+
+  uint64_t get(uintptr_t addr) const { return tree_.get(addr >> kPageShift); }
+  // Writer (page heap lock).  False when a node cannot be mapped.
+  bool set(uintptr_t addr, uint64_t entry) { return tree_.set(addr >> kPageShift, entry); }
+  void clear(uintptr_t addr) {
+    auto r = tree_.slot(addr >> kPageShift, 1, false);
+    if (r.status == SlotStatus::kOk) Tree::store(r.slot, 0);
+  }
+  uint64_t node_bytes() const { return tree_.node_bytes().value; }
+  bool valid() const { return tree_.valid(); }
+
+ private:
+  using Tree = RadixTree<PageMapTraits, OsNodeSource<Os>>;
+  Tree tree_;
+};
+
+}  // namespace hpmm
