@@ -8,10 +8,11 @@
 // Free neighbours need no merging step: a run of set free_bits is one free range, so the first
 // fit of k contiguous hugepages finds the union of everything freed next to each other.
 // Backing: a hugepage that is not resident gets its backing when taken: a page of the hugetlbfs
-// pool while `hugetlb` is allowed and the pool gives one, else THP (the arena is advised at
-// reservation) when `thp`, else plain pages.  Release gives back whole hugepages only:
-// MADV_DONTNEED, or the pool page to the pool.
-// Synchronised by the page heap's lock.
+// pool while `hugetlb` is allowed and the pool gives one, else THP when `thp` (the hugepage is
+// advised MADV_HUGEPAGE once the hugepages in use reach thp_min_bytes, so that a small program
+// is not charged 2 MiB per hugepage it touches), else plain pages.  Release gives back whole
+// hugepages only: MADV_DONTNEED, or the pool page to the pool. Synchronised by the page heap's
+// lock.
 #pragma once
 
 #include <bit>
@@ -33,7 +34,6 @@ struct Arena {
   uint64_t *free_bits = nullptr;
   uint64_t *resident_bits = nullptr;
   Arena *next = nullptr;
-  bool thp = false;  // the range was advised MADV_HUGEPAGE
 
   uint32_t words() const { return (nhp + 63) / 64; }
   bool contains(uintptr_t a) const { return a - base < uint64_t{nhp} * kHugePageSize; }
@@ -85,9 +85,10 @@ struct Arena {
 };
 
 struct BackingConfig {
-  bool hugetlb = false;         // try the hugetlbfs pool for new hugepages
-  uint64_t hugetlb_budget = 0;  // at most this many pool pages at once
-  bool thp = false;             // advise arenas MADV_HUGEPAGE
+  bool hugetlb = false;               // try the hugetlbfs pool for new hugepages
+  uint64_t hugetlb_budget = 0;        // at most this many pool pages at once
+  bool thp = false;                   // advise hugepages MADV_HUGEPAGE ...
+  uint64_t thp_min_bytes = 4u << 20;  // ... once this many bytes of hugepages are in use
   uint64_t arena_bytes = 1ull << 30;
 };
 
@@ -131,7 +132,7 @@ class HugeSet {
       --free_hugepages_;
       if (!p.dirty.all_clear()) nz = true;
       if (!p.dirty.all_clear() || p.backing == Backing::kHugetlb) continue;
-      back(a, &p);
+      back(&p);
     }
     *needzero = nz;
     return &a->hp[i];
@@ -166,14 +167,14 @@ class HugeSet {
         if (!all && now - p.free_since_ns < delay_ns) continue;
         bool ok;
         if (p.backing == Backing::kHugetlb) {
-          ok = os_->unmap_hugetlb(p.base, a->thp);
-          if (ok) --hugetlb_pages_, hugetlb_empty_ = false;
+          ok = os_->unmap_hugetlb(p.base);
+          if (ok) --hugetlb_pages_, hugetlb_empty_ = false, p.advised = false;
         } else {
           ok = os_->decommit(p.base, kHugePageSize);
         }
         if (!ok) continue;
         p.dirty.clear_all();
-        p.backing = a->thp ? Backing::kThp : Backing::kPlain;
+        p.backing = p.advised ? Backing::kThp : Backing::kPlain;
         Arena::put(a->resident_bits, h, false);
         bytes += kHugePageSize;
       }
@@ -236,14 +237,13 @@ class HugeSet {
     a->free_bits = static_cast<uint64_t *>(meta_->alloc(8 * a->words()));
     a->resident_bits = static_cast<uint64_t *>(meta_->alloc(8 * a->words()));
     if (a->hp == nullptr || a->free_bits == nullptr || a->resident_bits == nullptr) return nullptr;
-    a->thp = cfg_.thp && os_->advise_thp(base, bytes);
     for (uint32_t h = 0; h < nhp; ++h) {
       HugePage *p = new (&a->hp[h]) HugePage();
       p->base = base + uint64_t{h} * kHugePageSize;
-      p->backing = a->thp ? Backing::kThp : Backing::kPlain;
       Arena::put(a->free_bits, h, true);
     }
     free_hugepages_ += nhp;
+    total_hugepages_ += nhp;
     reserved_bytes_ += bytes;
     // Keep arenas in address order (first fit then prefers low addresses).
     Arena **link = &arenas_;
@@ -253,7 +253,7 @@ class HugeSet {
     return a;
   }
 
-  void back(Arena *a, HugePage *p) {
+  void back(HugePage *p) {
     if (cfg_.hugetlb && !hugetlb_empty_ && hugetlb_pages_ < cfg_.hugetlb_budget) {
       if (os_->map_hugetlb(p->base)) {
         p->backing = Backing::kHugetlb;
@@ -262,7 +262,12 @@ class HugeSet {
       }
       hugetlb_empty_ = true;  // do not ask again until we give a pool page back
     }
-    p->backing = a->thp ? Backing::kThp : Backing::kPlain;
+    // THP only once the heap is big enough for a whole hugepage per allocation not to matter
+    // (a small program keeps a small RSS); adjacent advised hugepages merge into one mapping.
+    uint64_t in_use = (total_hugepages_ - free_hugepages_) * kHugePageSize;
+    if (!p->advised && cfg_.thp && in_use >= cfg_.thp_min_bytes)
+      p->advised = os_->advise_thp(p->base, kHugePageSize);
+    p->backing = p->advised ? Backing::kThp : Backing::kPlain;
   }
 
   Os *os_;
@@ -271,6 +276,7 @@ class HugeSet {
   Arena *arenas_ = nullptr;
   uint64_t reserved_bytes_ = 0;
   uint64_t free_hugepages_ = 0;
+  uint64_t total_hugepages_ = 0;
   uint64_t released_bytes_ = 0;
   uint64_t hugetlb_pages_ = 0;
   bool hugetlb_empty_ = false;  // the pool refused a page

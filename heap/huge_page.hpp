@@ -45,6 +45,7 @@ struct HugePage {
   Backing backing = Backing::kPlain;
   bool donated = false;  // holds the tail of a large object (the filler prefers others)
   bool broken = false;   // some free pages were released while others are in use
+  bool advised = false;  // the range is madvise(MADV_HUGEPAGE)d
 
   void refresh() {
     used_pages = static_cast<uint16_t>(used.count());

@@ -9,8 +9,8 @@
 //   o.advise_thp(a, n)    ask for transparent huge pages on [a, a+n); false if refused
 //   o.map_hugetlb(a)      put a page of the hugetlbfs pool at [a, a+2 MiB) (zeroed); false when
 //                         the pool has none, leaving the range as it was
-//   o.unmap_hugetlb(a, thp)  give that pool page back; the range becomes untouched plain memory
-//                         again (THP-advised when thp); false on failure
+//   o.unmap_hugetlb(a)    give that pool page back; the range becomes untouched plain memory
+//                         again (not THP-advised); false on failure
 //   o.decommit(a, n)      drop the pages of [a, a+n) (they read as zero afterwards, RSS falls)
 //   o.map_meta(n)         n bytes of zeroed memory for metadata (never given back); nullptr on
 //                         failure
@@ -25,11 +25,11 @@
 namespace hpmm {
 
 template <class O>
-concept HeapOs = requires(O &o, uintptr_t a, size_t n, bool b) {
+concept HeapOs = requires(O &o, uintptr_t a, size_t n) {
   { o.reserve(n) } -> std::same_as<uintptr_t>;
   { o.advise_thp(a, n) } -> std::same_as<bool>;
   { o.map_hugetlb(a) } -> std::same_as<bool>;
-  { o.unmap_hugetlb(a, b) } -> std::same_as<bool>;
+  { o.unmap_hugetlb(a) } -> std::same_as<bool>;
   { o.decommit(a, n) } -> std::same_as<bool>;
   { o.map_meta(n) } -> std::same_as<void *>;
   { o.now_ns() } -> std::same_as<uint64_t>;

@@ -45,7 +45,7 @@ struct PageHeapStats {
   uint64_t free_resident_bytes;  // free hugepages still holding memory (awaiting release)
   uint64_t released_bytes;       // cumulative bytes given back to the OS
   uint64_t hugetlb_bytes;        // resident on pages of the hugetlbfs pool
-  uint64_t thp_bytes;            // hugepages in use inside THP-advised arenas
+  uint64_t thp_bytes;            // hugepages in use advised MADV_HUGEPAGE
   uint64_t filler_hugepages;     // partly or fully used hugepages of the filler
   uint64_t large_hugepages;      // hugepages wholly inside large objects
   uint64_t free_hugepages;       // in the free set (resident or not)

@@ -34,7 +34,7 @@ struct TestOs {
     ++hugetlb_maps;
     return true;
   }
-  bool unmap_hugetlb(uintptr_t a, bool) {
+  bool unmap_hugetlb(uintptr_t a) {
     ++pool;
     ++hugetlb_unmaps;
     return decommit(a, 2u << 20);

@@ -265,6 +265,7 @@ Test(backing, hugetlb_pool_first_then_thp_and_back_to_the_pool) {
   cfg.backing.hugetlb = true;
   cfg.backing.hugetlb_budget = 8;
   cfg.backing.thp = true;
+  cfg.backing.thp_min_bytes = 0;
   Heap h(&os, cfg);
   Span *s = h.new_span(3 * 256, 0);
   cr_assert_eq(s->hp[0].backing, Backing::kHugetlb);
@@ -305,4 +306,23 @@ Test(backing, names) {
   cr_assert_str_eq(name_of(Backing::kHugetlb), "hugetlb");
   cr_assert_str_eq(name_of(Backing::kThp), "thp");
   cr_assert_str_eq(name_of(Backing::kPlain), "plain");
+}
+
+Test(backing, thp_only_once_the_heap_is_big) {
+  TestOs os;
+  PageHeapConfig cfg = small_arenas();
+  cfg.backing.thp = true;
+  cfg.backing.thp_min_bytes = 4 * kHugePageSize;
+  Heap h(&os, cfg);
+  Span *small = h.new_span(1, 3);
+  cr_assert_eq(small->hp->backing, Backing::kPlain, "a small heap stays on plain pages");
+  Span *big = h.new_span(8 * 256, 0);
+  cr_assert_eq(big->hp[0].backing, Backing::kPlain);
+  cr_assert_eq(big->hp[7].backing, Backing::kThp);
+  cr_assert_eq(os.thp_advised, 6u, "from the 4th hugepage in use on");
+  h.delete_span(big);
+  h.release(true, false);
+  Span *again = h.new_span(8 * 256, 0);
+  cr_assert_eq(again->hp[7].backing, Backing::kThp, "advice survives a release");
+  cr_assert(h.valid());
 }
