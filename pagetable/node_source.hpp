@@ -19,10 +19,10 @@ inline constexpr size_t kNodeAlign = 4096;
 
 template <class S>
 concept NodeSource = requires(S &s, void *p, size_t n) {
-  { s.allocate(n) }
-  noexcept->std::same_as<void *>;
-  { s.free(p, n) }
-  noexcept;
+  { s.allocate(n) } -> std::same_as<void *>;
+  s.free(p, n);
+  requires noexcept(s.allocate(n));  // the tree must not throw
+  requires noexcept(s.free(p, n));
 };
 
 // Nodes from the C++ heap (aligned operator new, nothrow), zero-filled here.

@@ -50,14 +50,14 @@ template <class T>
 concept RadixTraits = requires(typename T::Entry e, void *node) {
   requires std::is_trivially_copyable_v<typename T::Entry>;
   requires sizeof(typename T::Entry) == 8;
-  { T::is_empty(e) }
-  noexcept->std::same_as<bool>;
-  { T::is_child(e) }
-  noexcept->std::same_as<bool>;  // asked only of entries at levels >= 2
-  { T::child(e) }
-  noexcept->std::same_as<void *>;
-  { T::make_child(node) }
-  noexcept->std::same_as<typename T::Entry>;
+  { T::is_empty(e) } -> std::same_as<bool>;
+  { T::is_child(e) } -> std::same_as<bool>;  // asked only of entries at levels >= 2
+  { T::child(e) } -> std::same_as<void *>;
+  { T::make_child(node) } -> std::same_as<typename T::Entry>;
+  requires noexcept(T::is_empty(e));  // the tree must not throw
+  requires noexcept(T::is_child(e));
+  requires noexcept(T::child(e));
+  requires noexcept(T::make_child(node));
 };
 
 // Optional: traits that can check a leaf's content for valid().

@@ -21,6 +21,26 @@ struct Obj {
 };
 using HeapMap = RadixTree<PointerTraits<Obj>>;
 constexpr uint64_t kLeafKeys = uint64_t{1} << 18;  // keys per heap-map leaf
+
+// The concepts turn away policies that could throw inside the tree, or entries of a wrong size.
+struct ThrowingSource {
+  void *allocate(size_t) { return nullptr; }
+  void free(void *, size_t) noexcept {}
+};
+struct ThrowingTraits : PointerTraits<Obj> {
+  static bool is_empty(Obj *e) { return e == nullptr; }
+};
+struct WideTraits {
+  using Entry = __uint128_t;
+  static bool is_empty(Entry e) noexcept { return e == 0; }
+  static bool is_child(Entry e) noexcept { return e != 0; }
+  static void *child(Entry) noexcept { return nullptr; }
+  static Entry make_child(void *) noexcept { return 0; }
+};
+static_assert(NodeSource<HeapNodeSource> && NodeSource<BudgetSource>);
+static_assert(!NodeSource<ThrowingSource>);
+static_assert(RadixTraits<PointerTraits<Obj>>);
+static_assert(!RadixTraits<ThrowingTraits> && !RadixTraits<WideTraits>);
 }  // namespace
 
 Test(radix_tree, heap_map_stores_pointers_at_many_keys) {
