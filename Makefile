@@ -88,9 +88,12 @@ $(LIB_HEAP): $(call obj,$(HEAP_SRCS))
 # pal/*_libhugetlbfs.cc (the simulator's discovery) is left out, or libhugetlbfs and its
 # constructor would be loaded into every program that preloads the malloc.
 SO_BASE_SRCS := $(filter-out pal/%_libhugetlbfs.cc,$(BASE_SRCS))
-$(LIB_SO): $(call pic,$(SO_BASE_SRCS) $(HEAP_SRCS) $(SHIM_SRCS))
+# shim/exports.map lists the only symbols it exports (the malloc family, new/delete, hpmm_*).
+SO_EXPORTS := $(wildcard shim/exports.map)
+comma := ,
+$(LIB_SO): $(call pic,$(SO_BASE_SRCS) $(HEAP_SRCS) $(SHIM_SRCS)) $(SO_EXPORTS)
 	@mkdir -p $(@D)
-	$(CXX) $(CXXFLAGS) $(OPT) -shared -Wl,-soname,libhpmm.so -Wl,-z,now -o $@ $^ -Wl,--as-needed $(LDLIBS)
+	$(CXX) $(CXXFLAGS) $(OPT) -shared -Wl,-soname,libhpmm.so -Wl,-z,now $(SO_EXPORTS:%=-Wl$(comma)--version-script=%) -o $@ $(filter %.o,$^) -Wl,--as-needed $(LDLIBS)
 
 $(SIM_BIN): $(call obj,$(CLI_SRCS)) $(LIB_SIM) $(LIB_BASE)
 	@mkdir -p $(@D)

@@ -183,6 +183,23 @@ class HugeSet {
     return bytes;
   }
 
+  // For a fork child: every hugetlb page is replaced by plain memory with the same bytes
+  // (copy(base) does it), so the child never needs a pool page for copy-on-write.
+  template <class Copy>
+  void unshare_hugetlb(Copy &&copy) {
+    for (Arena *a = arenas_; a != nullptr; a = a->next) {
+      for (uint32_t h = 0; h < a->nhp; ++h) {
+        HugePage &p = a->hp[h];
+        if (p.backing != Backing::kHugetlb || !copy(p.base)) continue;
+        p.backing = Backing::kPlain;
+        p.advised = false;
+        if (p.state != HpState::kFree) p.dirty.set_all();
+        --hugetlb_pages_;
+        Arena::put(a->resident_bits, h, p.resident_free());
+      }
+    }
+  }
+
   // Earliest time a resident free hugepage becomes due for release, or UINT64_MAX.
   uint64_t next_release_due(uint64_t delay_ns) const {
     uint64_t due = UINT64_MAX;

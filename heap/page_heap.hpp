@@ -162,6 +162,17 @@ class PageHeap {
     return b;
   }
 
+  template <class Copy>
+  void unshare_hugetlb(Copy &&copy) {
+    huge_.unshare_hugetlb(copy);
+  }
+  uint64_t hugetlb_pages() const { return huge_.hugetlb_pages(); }
+  // Calls fn(base, bytes) for every arena (for measuring what the kernel maps with huge pages).
+  template <class Fn>
+  void for_each_arena(Fn &&fn) const {
+    for (Arena *a = huge_.arenas(); a != nullptr; a = a->next) fn(a->base, uint64_t{a->nhp} * kHugePageSize);
+  }
+
   const HugePageFiller &filler() const { return filler_; }
   const HugeSet<Os> &huge() const { return huge_; }
 
