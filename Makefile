@@ -88,6 +88,10 @@ $(LIB_HEAP): $(call obj,$(HEAP_SRCS))
 # pal/*_libhugetlbfs.cc (the simulator's discovery) is left out, or libhugetlbfs and its
 # constructor would be loaded into every program that preloads the malloc.
 SO_BASE_SRCS := $(filter-out pal/%_libhugetlbfs.cc,$(BASE_SRCS))
+# libhpmm.so is built without exceptions (nothing in it throws; new_delete.cc throws through
+# libstdc++'s own __throw_bad_alloc, referenced weakly), so it does not load libstdc++ (1.6 MB
+# of RSS) into every C program it is preloaded into.
+$(BUILD)/pic/%.o: CXXFLAGS += -fno-exceptions
 # shim/exports.map lists the only symbols it exports (the malloc family, new/delete, hpmm_*).
 SO_EXPORTS := $(wildcard shim/exports.map)
 comma := ,

@@ -162,10 +162,10 @@ class Allocator {
   // ---- free ----
   // Frees p (not null).  Returns false when p is foreign (outside every arena); stops the program
   // when p is inside the heap but not an object hpmm gave out, or is freed twice (as detectable).
-  bool free(void *p, ThreadCache *tc) {
+  __attribute__((always_inline)) bool free(void *p, ThreadCache *tc) {
     uint64_t e = heap_.entry_of(p);
     uint32_t cls = entry_class(e);
-    if (HPMM_LIKELY(cls != 0)) {
+    if (HPMM_LIKELY(cls != 0 && tc != nullptr)) {
       check_small(p, e, cls);
       if (cls > 1) {
         uintptr_t *w = static_cast<uintptr_t *>(p);
@@ -173,15 +173,11 @@ class Allocator {
         HPMM_CHECK(w[1] != canary, "double free of a small object");
         w[1] = canary;
       }
-      if (HPMM_LIKELY(tc != nullptr)) {
-        HPMM_CHECK(tc->lists[cls].head != p, "double free of a small object");
-        if (HPMM_UNLIKELY(tc->push(p, cls))) overflow(tc, cls);
-      } else {
-        central_[cls].insert_range(p, p, 1);
-      }
+      HPMM_CHECK(tc->lists[cls].head != p, "double free of a small object");
+      if (HPMM_UNLIKELY(tc->push(p, cls))) overflow(tc, cls);
       return true;
     }
-    return free_large(p, e);
+    return free_slow(p, e);
   }
 
   // Bytes usable at p (the class size, or the large object's pages), 0 if p is foreign.
@@ -276,12 +272,27 @@ class Allocator {
  private:
   // The object's offset in its span, from the entry: page index and offset in the page.
   static void check_small(const void *p, uint64_t e, uint32_t cls) {
-    const SizeClassInfo &k = kSizeClasses[cls];
     uint32_t off = (entry_page(e) << kPageShift) |
                    static_cast<uint32_t>(reinterpret_cast<uintptr_t>(p) & (kPageSize - 1));
-    uint32_t idx = static_cast<uint32_t>((uint64_t{off} * k.magic) >> 32);
-    HPMM_CHECK(idx * k.size == off && idx < k.objects,
+    HPMM_CHECK(is_object_start(off, cls),
                "free of a pointer hpmm never gave out (inside a small object)");
+  }
+
+  // Small objects of a thread without a cache, large objects, foreign pointers.
+  __attribute__((noinline)) bool free_slow(void *p, uint64_t e) {
+    uint32_t cls = entry_class(e);
+    if (cls != 0) {
+      check_small(p, e, cls);
+      if (cls > 1) {
+        uintptr_t *w = static_cast<uintptr_t *>(p);
+        uintptr_t canary = reinterpret_cast<uintptr_t>(p) ^ cfg_.canary_key;
+        HPMM_CHECK(w[1] != canary, "double free of a small object");
+        w[1] = canary;
+      }
+      central_[cls].insert_range(p, p, 1);
+      return true;
+    }
+    return free_large(p, e);
   }
 
   bool free_large(void *p, uint64_t e) {
@@ -298,7 +309,7 @@ class Allocator {
   }
 
   // The list of cls is empty: a batch from the central list.
-  void *refill(uint32_t cls, ThreadCache *tc) {
+  __attribute__((noinline)) void *refill(uint32_t cls, ThreadCache *tc) {
     void *h, *t;
     if (tc == nullptr) return central_[cls].remove_range(&h, &t, 1) != 0 ? h : nullptr;
     FreeList &l = tc->lists[cls];
@@ -318,7 +329,7 @@ class Allocator {
   }
 
   // A list grew past its bound, or the cache past max_bytes.
-  void overflow(ThreadCache *tc, uint32_t cls) {
+  __attribute__((noinline)) void overflow(ThreadCache *tc, uint32_t cls) {
     FreeList &l = tc->lists[cls];
     uint32_t batch = kSizeClasses[cls].batch;
     if (l.length > l.max_length) {

@@ -123,8 +123,11 @@ struct BackingChoice {
 
 inline BackingChoice choose_backing(const EnvConfig &c, const MachineHuge &m) {
   BackingChoice b;
-  uint64_t budget =
-      c.hugetlb_pages >= 0 ? static_cast<uint64_t>(c.hugetlb_pages) : m.hugetlb_available / 2;
+  // By default auto takes half of what the pool has (the rest covers copy-on-write after a
+  // fork, and other programs); an explicit hugetlb takes it all.
+  uint64_t budget = c.hugetlb_pages >= 0        ? static_cast<uint64_t>(c.hugetlb_pages)
+                    : c.huge == HugeMode::kAuto ? m.hugetlb_available / 2
+                                                : m.hugetlb_available;
   if (budget > m.hugetlb_available) budget = m.hugetlb_available;
   switch (c.huge) {
     case HugeMode::kAuto:

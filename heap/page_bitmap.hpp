@@ -13,6 +13,15 @@ namespace hpmm {
 
 inline constexpr uint32_t kPagesPerHugePage = 256;  // 2 MiB / 8 KiB
 
+// Bits set in x.  Written out (SWAR) because without -mpopcnt std::popcount becomes a call into
+// libgcc_s, a library libhpmm.so would otherwise not need.
+constexpr uint32_t popcount64(uint64_t x) {
+  x = x - ((x >> 1) & 0x5555555555555555ull);
+  x = (x & 0x3333333333333333ull) + ((x >> 2) & 0x3333333333333333ull);
+  x = (x + (x >> 4)) & 0x0f0f0f0f0f0f0f0full;
+  return static_cast<uint32_t>((x * 0x0101010101010101ull) >> 56);
+}
+
 class PageBitmap {
  public:
   static constexpr uint32_t kBits = kPagesPerHugePage;
@@ -35,7 +44,7 @@ class PageBitmap {
     uint32_t c = 0;
     for (uint32_t end = i + n; i < end;) {
       uint32_t off = i % 64, take = 64 - off < end - i ? 64 - off : end - i;
-      c += static_cast<uint32_t>(std::popcount((w_[i / 64] >> off) & mask(take)));
+      c += popcount64((w_[i / 64] >> off) & mask(take));
       i += take;
     }
     return c;
@@ -43,7 +52,7 @@ class PageBitmap {
   bool any_range(uint32_t i, uint32_t n) const { return count_range(i, n) != 0; }
   uint32_t count() const {
     uint32_t c = 0;
-    for (auto w : w_) c += static_cast<uint32_t>(std::popcount(w));
+    for (auto w : w_) c += popcount64(w);
     return c;
   }
   bool all_clear() const { return (w_[0] | w_[1] | w_[2] | w_[3]) == 0; }

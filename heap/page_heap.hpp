@@ -170,7 +170,8 @@ class PageHeap {
   // Calls fn(base, bytes) for every arena (for measuring what the kernel maps with huge pages).
   template <class Fn>
   void for_each_arena(Fn &&fn) const {
-    for (Arena *a = huge_.arenas(); a != nullptr; a = a->next) fn(a->base, uint64_t{a->nhp} * kHugePageSize);
+    for (Arena *a = huge_.arenas(); a != nullptr; a = a->next)
+      fn(a->base, uint64_t{a->nhp} * kHugePageSize);
   }
 
   const HugePageFiller &filler() const { return filler_; }

@@ -47,4 +47,26 @@ inline uint32_t object_index(uint32_t off, uint32_t c) {
   return static_cast<uint32_t>((uint64_t{off} * kSizeClasses[c].magic) >> 32);
 }
 
+// Whether byte offset off (< 2^32) of a span of class c is the start of one of its objects:
+// off % size == 0 (Lemire, Kaser, Kurz: n % d == 0 iff n * ceil(2^64 / d) mod 2^64 < that
+// constant, exact for 32-bit n) and off < objects * size.  One multiply, for free()'s check.
+struct ObjectStartCheck {
+  uint64_t divisible = 0;  // ceil(2^64 / size)
+  uint32_t end = 0;        // objects * size
+};
+inline constexpr auto kObjectStartChecks = [] {
+  struct Table {
+    ObjectStartCheck c[kNumClasses];
+  } t{};
+  for (int c = 1; c < kNumClasses; ++c) {
+    t.c[c].divisible = UINT64_MAX / kSizeClasses[c].size + 1;
+    t.c[c].end = uint32_t{kSizeClasses[c].objects} * kSizeClasses[c].size;
+  }
+  return t;
+}();
+inline bool is_object_start(uint32_t off, uint32_t c) {
+  const ObjectStartCheck &k = kObjectStartChecks.c[c];
+  return off * k.divisible < k.divisible && off < k.end;
+}
+
 }  // namespace hpmm

@@ -16,6 +16,7 @@
 #include <cstdint>
 
 #include "heap/huge_page.hpp"
+#include "heap/page_bitmap.hpp"
 #include "heap/size_classes.hpp"
 
 namespace hpmm {
@@ -106,7 +107,7 @@ struct Span {
     uint32_t n = objects(), c = 0;
     if (npages != kSizeClasses[cls].pages || words != (n + 63) / 64) return false;
     for (uint32_t k = 0; k < words; ++k) {
-      c += static_cast<uint32_t>(std::popcount(free_bits[k]));
+      c += popcount64(free_bits[k]);
       if (k < scan && free_bits[k] != 0) return false;
     }
     if (n % 64 != 0 && (free_bits[words - 1] >> (n % 64)) != 0) return false;

@@ -84,3 +84,13 @@ Test(size_classes, magic_division_exact_for_every_offset) {
     cr_assert_eq(got, last, "class %d", c);
   }
 }
+
+Test(size_classes, object_start_check_exact_for_every_offset) {
+  for (int c = 1; c < kNumClasses; ++c) {
+    uint32_t bytes = static_cast<uint32_t>(class_span_bytes(c)), s = kSizeClasses[c].size;
+    for (uint32_t off = 0; off < bytes; ++off) {
+      bool want = off % s == 0 && off / s < kSizeClasses[c].objects;
+      if (is_object_start(off, c) != want) cr_assert_fail("class %d offset %u", c, off);
+    }
+  }
+}
