@@ -10,9 +10,11 @@
 // for a large span only its first page is entered; get(p) == 0 for every page no span covers
 // (entries are cleared when a span goes).
 // Concurrency: written under the page heap's lock; read lock-free (the tree's release/acquire
-// entries publish the Span's initialisation to a reader).
+// entries publish the Span's initialisation to a reader).  Nodes are never freed, so the
+// remembered hot leaf stays valid for the map's lifetime.
 #pragma once
 
+#include <atomic>
 #include <cstdint>
 
 #include "heap/os_source.hpp"
@@ -57,9 +59,28 @@ class PageMap {
  public:
   explicit PageMap(Os *os) : tree_(kHeapPageMap, OsNodeSource<Os>{os}) {}
 
-  uint64_t get(uintptr_t addr) const { return tree_.get(addr >> kPageShift); }
+  // Reader.  The leaf node of the first span's 2 GiB window is remembered (hot_leaf_), so the
+  // common lookup is one load of that pointer and one of the entry, instead of the tree's walk
+  // from the root; other addresses walk the tree.
+  uint64_t get(uintptr_t addr) const {
+    uint64_t key = addr >> kPageShift;
+    const uint64_t *leaf = hot_leaf_.load(std::memory_order_acquire);
+    if (HPMM_LIKELY((key >> kLeafBits) == hot_hi_.load(std::memory_order_relaxed) &&
+                    leaf != nullptr))
+      return Tree::load(leaf + (key & kLeafMask));
+    return tree_.get(key);
+  }
   // Writer (page heap lock).  False when a node cannot be mapped.
-  bool set(uintptr_t addr, uint64_t entry) { return tree_.set(addr >> kPageShift, entry); }
+  bool set(uintptr_t addr, uint64_t entry) {
+    uint64_t key = addr >> kPageShift;
+    if (!tree_.set(key, entry)) return false;
+    if (hot_leaf_.load(std::memory_order_relaxed) == nullptr) {
+      auto r = tree_.slot(key, 1, false);
+      hot_hi_.store(key >> kLeafBits, std::memory_order_relaxed);
+      hot_leaf_.store(r.slot - (key & kLeafMask), std::memory_order_release);
+    }
+    return true;
+  }
   void clear(uintptr_t addr) {
     auto r = tree_.slot(addr >> kPageShift, 1, false);
     if (r.status == SlotStatus::kOk) Tree::store(r.slot, 0);
@@ -69,7 +90,13 @@ class PageMap {
 
  private:
   using Tree = RadixTree<PageMapTraits, OsNodeSource<Os>>;
+  static constexpr unsigned kLeafBits = kHeapPageMap.bits[0];
+  static constexpr uint64_t kLeafMask = (uint64_t{1} << kLeafBits) - 1;
   Tree tree_;
+  // hot_hi_ is written before hot_leaf_ is published (release); a reader that sees the leaf sees
+  // the matching hot_hi_.  Until then hot_hi_ holds a value no key has.
+  std::atomic<uint64_t *> hot_leaf_{nullptr};
+  std::atomic<uint64_t> hot_hi_{~uint64_t{0}};
 };
 
 }  // namespace hpmm
