@@ -36,7 +36,7 @@ struct HugePage {
   uintptr_t base = 0;
   HugePage *prev = nullptr;  // the filler's list this hugepage is on (kFiller)
   HugePage *next = nullptr;
-  uint64_t free_since_ns = 0;  // kFree: when it became free
+  uint64_t free_since_ns = 0;  // kFree: when it became free; kFiller: its last free
   uint16_t used_pages = 0;
   uint16_t longest_free = kPagesPerHugePage;
   uint16_t nallocs = 0;  // allocations (spans) with pages here

@@ -8,7 +8,9 @@
 // free hugepages go back to the OS whole, after release_delay_ns (checked on page heap calls, at
 // most every delay / 4), or at once on release(all).  Breaking hugepages (giving back the free
 // pages of partly used ones) happens only when asked (release with break_hugepages) or when
-// resident memory passes limit_bytes: the last resort under pressure.
+// resident memory passes limit_bytes: the last resort under pressure.  Hugepages backed by plain
+// pages (THP not advised, e.g. below the THP threshold or with HPMM_HUGEPAGES=off) have nothing
+// to break: their free pages go back after the delay too.
 // Spans: new_span/delete_span make and unmake Span records and their page map entries.
 // Invariants (valid()): the filler, the arenas and the map are valid; every hugepage is in one
 // state; in_use_pages == pages in live spans.
@@ -231,6 +233,7 @@ class PageHeap {
       } else {
         HPMM_CHECK(hp->state == HpState::kFiller && hp->used.count_range(idx, here) == here,
                    "page heap: freeing pages that are not in use");
+        hp->free_since_ns = now;  // the filler's last free here (release_plain_pages)
         if (filler_.free(hp, idx, here)) huge_.free(hp, 1, now);
       }
       start += uintptr_t{here} << kPageShift;
@@ -249,6 +252,24 @@ class PageHeap {
     if (now < next_check_ns_) return;
     next_check_ns_ = now + cfg_.release_delay_ns / 4;
     huge_.release(now, cfg_.release_delay_ns, false);
+    release_plain_pages(now);
+  }
+
+  // Hugepages on plain pages (no THP advice, no pool page) have no hugepage to keep whole: their
+  // free pages go back once the hugepage has seen no free for the delay.
+  void release_plain_pages(uint64_t now) {
+    uint64_t bytes = 0;
+    filler_.for_each([&](HugePage *hp) {
+      if (hp->backing != Backing::kPlain || now - hp->free_since_ns < cfg_.release_delay_ns) return;
+      hp->used.for_each_clear_run([&](uint32_t i, uint32_t n) {
+        if (!hp->dirty.any_range(i, n)) return;
+        if (!os_->decommit(hp->base + (uintptr_t{i} << kPageShift), uintptr_t{n} << kPageShift))
+          return;
+        hp->dirty.clear_range(i, n);
+        bytes += uint64_t{n} << kPageShift;
+      });
+    });
+    filler_released_ += bytes;
   }
 
   // After the heap took more memory: enforce the limit, if any.

@@ -326,3 +326,34 @@ Test(backing, thp_only_once_the_heap_is_big) {
   cr_assert_eq(again->hp[7].backing, Backing::kThp, "advice survives a release");
   cr_assert(h.valid());
 }
+
+Test(release, plain_hugepages_give_free_pages_back_after_the_delay) {
+  TestOs os;
+  Heap h(&os, small_arenas());  // no THP, no pool: plain pages
+  std::vector<Span *> spans;
+  for (int i = 0; i < 100; ++i) spans.push_back(h.new_span(1, size_class_of(32)));
+  for (Span *s : spans) memset(reinterpret_cast<void *>(s->start), 1, kPageSize);
+  uintptr_t gone = spans[50]->start;
+  for (int i = 1; i < 100; ++i) h.delete_span(spans[i]);
+  cr_assert_eq(h.stats().released_bytes, 0u);
+  os.clock += 2'000'000'000ull;
+  h.delete_span(h.new_span(1, 3));  // a page heap call after the delay (reuses page 1)
+  cr_assert_geq(h.stats().released_bytes, 98 * kPageSize);
+  cr_assert_eq(resident_pages(gone, kPageSize), 0u);
+  cr_assert(h.valid());
+}
+
+Test(release, thp_hugepages_keep_free_pages_until_broken) {
+  TestOs os;
+  PageHeapConfig cfg = small_arenas();
+  cfg.backing.thp = true;
+  cfg.backing.thp_min_bytes = 0;
+  Heap h(&os, cfg);
+  std::vector<Span *> spans;
+  for (int i = 0; i < 100; ++i) spans.push_back(h.new_span(1, size_class_of(32)));
+  for (int i = 1; i < 100; ++i) h.delete_span(spans[i]);
+  os.clock += 2'000'000'000ull;
+  h.delete_span(h.new_span(1, 3));
+  cr_assert_eq(h.stats().released_bytes, 0u, "the hugepage stays whole");
+  cr_assert(h.valid());
+}
