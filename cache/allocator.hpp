@@ -180,6 +180,17 @@ class Allocator {
     return free_slow(p, e);
   }
 
+  // Grows the large object at p in place to at least n bytes if the pages after it are free.
+  bool try_grow_in_place(void *p, size_t n) {
+    uint64_t e = heap_.entry_of(p);
+    if (e == 0 || entry_class(e) != 0 || n > (uint64_t{1} << 44)) return false;
+    Span *s = entry_span(e);
+    uint64_t pages = (n + kPageSize - 1) >> kPageShift;
+    LockGuard g(heap_.lock());
+    if (s->start != reinterpret_cast<uintptr_t>(p) || pages <= s->npages) return false;
+    return heap_.try_extend(s, static_cast<uint32_t>(pages));
+  }
+
   // Bytes usable at p (the class size, or the large object's pages), 0 if p is foreign.
   size_t usable_size(const void *p) const {
     uint64_t e = heap_.entry_of(p);

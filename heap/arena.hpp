@@ -138,6 +138,24 @@ class HugeSet {
     return &a->hp[i];
   }
 
+  // Takes the k hugepages from `first` on (one arena) out of the free set if all are free there
+  // (state left kFree for the caller to set); false, changing nothing, otherwise.
+  bool take(HugePage *first, uint32_t k) {
+    Arena *a = arena_of(first->base);
+    uint32_t i = a->index_of(first->base);
+    if (uint64_t{i} + k > a->nhp) return false;
+    for (uint32_t h = i; h < i + k; ++h)
+      if (!Arena::test(a->free_bits, h)) return false;
+    for (uint32_t h = i; h < i + k; ++h) {
+      HugePage &p = a->hp[h];
+      Arena::put(a->free_bits, h, false);
+      Arena::put(a->resident_bits, h, false);
+      --free_hugepages_;
+      if (p.dirty.all_clear() && p.backing != Backing::kHugetlb) back(&p);
+    }
+    return true;
+  }
+
   // Gives k contiguous hugepages (starting at first, one arena) back to the free set.
   void free(HugePage *first, uint32_t k, uint64_t now) {
     Arena *a = arena_of(first->base);

@@ -81,6 +81,17 @@ class HugePageFiller {
     return false;
   }
 
+  // Grows an allocation of hp in place by the free run [i, i + n) right after it (the caller
+  // checked it is free); the allocation count does not change.
+  void extend(HugePage *hp, uint32_t i, uint32_t n) {
+    unlink(hp);
+    hp->used.set_range(i, n);
+    hp->dirty.set_range(i, n);
+    used_pages_ += n;
+    hp->refresh();
+    link(hp);
+  }
+
   // Calls fn(hp) for every hugepage in the filler (fn must not change the filler).
   template <class Fn>
   void for_each(Fn &&fn) const {

@@ -114,6 +114,48 @@ class PageHeap {
     maybe_release();
   }
 
+  // Grows the large span s in place to npages when the pages after it are free (realloc).
+  // False, changing nothing, otherwise.
+  bool try_extend(Span *s, uint32_t npages) {
+    HPMM_ASSERT(s->cls == 0 && npages > s->npages);
+    uint32_t extra = npages - s->npages;
+    uintptr_t end = s->end();
+    HugePage *last = huge_.hugepage_of(end - 1);
+    uint32_t idx = static_cast<uint32_t>((end - last->base) >> kPageShift);  // in `last`
+    uint32_t here = idx < kPagesPerHugePage ? kPagesPerHugePage - idx : 0;
+    if (here > extra) here = extra;
+    if (here > 0) {
+      if (last->state != HpState::kFiller || last->used.any_range(idx, here)) return false;
+      if (here == extra) {  // fits in the hugepage it ends in
+        filler_.extend(last, idx, here);
+        return grow_span(s, extra);
+      }
+      if (last->used.next_set(idx) != kPagesPerHugePage) return false;
+    }
+    // The rest needs whole free hugepages right after `last`, the final one maybe partly.
+    uint32_t rest = extra - here;
+    uint32_t k = (rest + kPagesPerHugePage - 1) / kPagesPerHugePage;
+    Arena *a = huge_.arena_of(last->base);
+    if (a->index_of(last->base) + 1 + uint64_t{k} > a->nhp || !huge_.take(last + 1, k))
+      return false;
+    if (here > 0) filler_.extend(last, idx, here);
+    uint32_t tail = rest - (k - 1) * kPagesPerHugePage;
+    for (uint32_t h = 1; h <= k; ++h) {
+      HugePage &p = last[h];
+      if (h == k && tail != kPagesPerHugePage) {
+        filler_.add(&p, 0, tail, true);
+        break;
+      }
+      p.state = HpState::kLarge;
+      p.used.set_all();
+      p.dirty.set_all();
+      p.nallocs = 1;
+      p.refresh();
+    }
+    grew();
+    return grow_span(s, extra);
+  }
+
   // Lock-free readers.
   uint64_t entry_of(const void *p) const { return map_.get(reinterpret_cast<uintptr_t>(p)); }
   Span *span_of(const void *p) const { return entry_span(entry_of(p)); }
@@ -182,6 +224,13 @@ class PageHeap {
   bool valid() const { return filler_.valid() && huge_.valid(); }
 
  private:
+  bool grow_span(Span *s, uint32_t extra) {
+    s->npages += extra;
+    in_use_pages_ += extra;
+    large_pages_ += extra;
+    return true;
+  }
+
   // A run of n pages aligned to align_pages; fills s->start, s->hp, s->needzero.
   bool alloc_run(uint32_t n, uint64_t align_pages, Span *s) {
     if (n < kPagesPerHugePage && align_pages <= kPagesPerHugePage) {

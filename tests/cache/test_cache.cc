@@ -284,3 +284,19 @@ Test(stats, per_class_accounting) {
   cr_assert_eq(st.heap.large_bytes, 0u);
   a.destroy_cache(tc);
 }
+
+Test(alloc, large_objects_grow_in_place) {
+  TestOs os;
+  Alloc a(&os, test_config());
+  char *p = static_cast<char *>(a.alloc(40000, nullptr));
+  std::memset(p, 9, 40000);
+  cr_assert(a.try_grow_in_place(p, 300000));
+  cr_assert_geq(a.usable_size(p), 300000u);
+  cr_assert_eq(p[39999], 9, "contents stay");
+  cr_assert_not(a.try_grow_in_place(p, uint64_t{1} << 50), "impossible size");
+  void *small = a.alloc(100, nullptr);
+  cr_assert_not(a.try_grow_in_place(small, 200), "only large objects grow in place");
+  a.free(p, nullptr);
+  a.free(small, nullptr);
+  cr_assert(a.valid());
+}

@@ -357,3 +357,39 @@ Test(release, thp_hugepages_keep_free_pages_until_broken) {
   cr_assert_eq(h.stats().released_bytes, 0u, "the hugepage stays whole");
   cr_assert(h.valid());
 }
+
+Test(page_heap, large_span_grows_in_place_when_the_next_pages_are_free) {
+  TestOs os;
+  Heap h(&os, small_arenas());
+  Span *s = h.new_span(10, 0);
+  uintptr_t start = s->start;
+  cr_assert(h.try_extend(s, 100), "inside its hugepage");
+  cr_assert_eq(s->start, start);
+  cr_assert_eq(s->npages, 100u);
+  cr_assert(h.try_extend(s, 1000), "into the free hugepages after it");
+  cr_assert_eq(s->npages, 1000u);
+  cr_assert_eq(h.stats().in_use_bytes, 1000 * kPageSize);
+  cr_assert(h.valid());
+  Span *next = h.new_span(20, 0);  // lands in the donated tail (24 pages), right after s
+  cr_assert_eq(next->start, s->end());
+  cr_assert_not(h.try_extend(s, 1001), "the next page is taken");
+  cr_assert_eq(s->npages, 1000u);
+  h.delete_span(s);
+  h.delete_span(next);
+  PageHeapStats st = h.stats();
+  cr_assert_eq(st.in_use_bytes, 0u);
+  cr_assert_eq(st.filler_hugepages + st.large_hugepages, 0u, "every hugepage is free again");
+  cr_assert(h.valid());
+}
+
+Test(page_heap, whole_hugepage_span_grows_into_the_next_hugepage) {
+  TestOs os;
+  Heap h(&os, small_arenas());
+  Span *s = h.new_span(512, 0);
+  cr_assert(h.try_extend(s, 700));
+  cr_assert_eq(h.stats().large_hugepages, 2u);
+  cr_assert_eq(h.stats().filler_hugepages, 1u);
+  h.delete_span(s);
+  cr_assert_eq(h.stats().in_use_bytes, 0u);
+  cr_assert(h.valid());
+}
