@@ -94,13 +94,13 @@ class PageHeap {
     }
     if (!mapped) {
       unmap_entries(s);
-      free_run(s->start, npages, s->hp);
+      free_run(s->start, npages, s->hp, os_->now_ns());
       meta_.free(s, Span::bytes_for(cls));
       return nullptr;
     }
     in_use_pages_ += npages;
     ++spans_;
-    maybe_release();
+    maybe_release(os_->now_ns());
     return s;
   }
 
@@ -109,9 +109,10 @@ class PageHeap {
     in_use_pages_ -= s->npages;
     if (s->cls == 0) large_pages_ -= s->npages;
     --spans_;
-    free_run(s->start, s->npages, s->hp);
+    uint64_t now = os_->now_ns();
+    free_run(s->start, s->npages, s->hp, now);
     meta_.free(s, Span::bytes_for(s->cls));
-    maybe_release();
+    maybe_release(now);
   }
 
   // Grows the large span s in place to npages when the pages after it are free (realloc).
@@ -271,8 +272,7 @@ class PageHeap {
   }
 
   // Gives back the run [start, start + n pages); hp holds its first page.
-  void free_run(uintptr_t start, uint32_t n, HugePage *hp) {
-    uint64_t now = os_->now_ns();
+  void free_run(uintptr_t start, uint32_t n, HugePage *hp, uint64_t now) {
     while (n > 0) {
       uint32_t idx = static_cast<uint32_t>((start - hp->base) >> kPageShift);
       uint32_t here = kPagesPerHugePage - idx < n ? kPagesPerHugePage - idx : n;
@@ -296,8 +296,7 @@ class PageHeap {
     for (uint32_t i = 0; i < n; ++i) map_.clear(s->start + (uintptr_t{i} << kPageShift));
   }
 
-  void maybe_release() {
-    uint64_t now = os_->now_ns();
+  void maybe_release(uint64_t now) {
     if (now < next_check_ns_) return;
     next_check_ns_ = now + cfg_.release_delay_ns / 4;
     huge_.release(now, cfg_.release_delay_ns, false);

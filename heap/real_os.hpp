@@ -5,13 +5,13 @@
 //   map_hugetlb  a pool page moved onto the reserved hugepage; unmap_hugetlb  plain memory over
 //                it (the page goes back to the pool)
 //   map_meta     MAP_NORESERVE memory for metadata (touched only as used)
+//   now_ns       the coarse monotonic clock (tick granular: the release delay is milliseconds)
 #pragma once
 
 #include <cstdint>
 
 #include "heap/os_source.hpp"
 #include "pal/alloc_os_memory.hpp"
-#include "pal/clock.hpp"
 #include "pal/os_memory.hpp"
 
 namespace hpmm {
@@ -36,7 +36,7 @@ struct RealOs {
     pal::MapResult m = pal::reserve_aligned(Bytes(n), Bytes(4096), pal::Access::kReadWrite);
     return m.ptr;
   }
-  uint64_t now_ns() { return pal::now_ns(); }
+  uint64_t now_ns() { return pal::coarse_now_ns(); }
 };
 static_assert(HeapOs<RealOs>);
 

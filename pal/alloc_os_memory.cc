@@ -3,6 +3,7 @@
 
 #include <sys/mman.h>
 #include <sys/uio.h>
+#include <time.h>
 #include <unistd.h>
 
 #include <cerrno>
@@ -72,6 +73,12 @@ uint64_t copy_readable(void *dst, const void *src, Bytes n) {
     done += static_cast<uint64_t>(r);
   }
   return done;
+}
+
+uint64_t coarse_now_ns() {
+  struct timespec ts;
+  clock_gettime(CLOCK_MONOTONIC_COARSE, &ts);
+  return static_cast<uint64_t>(ts.tv_sec) * 1'000'000'000u + static_cast<uint64_t>(ts.tv_nsec);
 }
 
 }  // namespace hpmm::pal

@@ -30,4 +30,9 @@ int replace_with_plain(void *p, Bytes size);
 int copy_to_plain(void *p, Bytes size);
 uint64_t copy_readable(void *dst, const void *src, Bytes n);
 
+// CLOCK_MONOTONIC_COARSE in nanoseconds: the kernel's tick-granular clock (a few ms), read from
+// the vDSO without a timer read, several times cheaper than now_ns().  Monotonic; for the heap's
+// release delay, where milliseconds do not matter.
+uint64_t coarse_now_ns();
+
 }  // namespace hpmm::pal
