@@ -75,6 +75,12 @@ uint64_t copy_readable(void *dst, const void *src, Bytes n) {
   return done;
 }
 
+void *map_shared_page() {
+  ErrnoGuard guard;
+  void *p = ::mmap(nullptr, 4096, PROT_READ | PROT_WRITE, MAP_SHARED | MAP_ANONYMOUS, -1, 0);
+  return p == MAP_FAILED ? nullptr : p;
+}
+
 uint64_t coarse_now_ns() {
   struct timespec ts;
   clock_gettime(CLOCK_MONOTONIC_COARSE, &ts);

@@ -9,6 +9,7 @@
 #include <new>
 
 #include "include/hpmm/hpmm.h"
+#include "pal/alloc_os_futex.hpp"
 #include "pal/alloc_os_memory.hpp"
 #include "pal/hugepage_info.hpp"
 
@@ -75,22 +76,52 @@ void on_thread_exit(void *p) {
   heap().destroy_cache(tc);
 }
 
+// The fork handshake for hugetlb pages.  A private hugetlb page shared by parent and child needs
+// a pool page on the first write to it; when the pool is empty the kernel takes the page away
+// from the child (which then dies of SIGBUS).  So the child copies its hugetlb pages to plain
+// memory at once, and the parent waits (at most kForkWaitNs) until the child says it is done
+// before the forking thread returns to the program and writes.  Other threads of the parent are
+// not stopped: with an empty pool, their writes during the copy can still cost the child its
+// page (hpmm(3), NOTES).  fork_sync[0] counts forks, fork_sync[1] the children done.
+constexpr uint64_t kForkWaitNs = 5'000'000'000;
+uint32_t *g_fork_sync = nullptr;
+bool g_fork_waits = false;  // this fork's child copies hugetlb pages
+uint32_t g_fork_want = 0;   // this fork's number (set under the allocator's locks)
+
 void fork_prepare() {
-  if (ready()) heap().lock_all();
+  if (!ready()) return;
+  heap().lock_all();
+  g_fork_waits = g_fork_sync != nullptr && heap().page_heap().hugetlb_pages() != 0;
+  if (g_fork_waits) g_fork_want = __atomic_add_fetch(&g_fork_sync[0], 1, __ATOMIC_SEQ_CST);
 }
 void fork_parent() {
-  if (ready()) heap().unlock_all();
+  if (!ready()) return;
+  bool waits = g_fork_waits;
+  uint32_t want = g_fork_want;
+  heap().unlock_all();
+  if (!waits) return;
+  uint64_t deadline = pal::coarse_now_ns() + kForkWaitNs;
+  for (;;) {
+    uint32_t done = __atomic_load_n(&g_fork_sync[1], __ATOMIC_SEQ_CST);
+    if (static_cast<int32_t>(done - want) >= 0) return;
+    uint64_t now = pal::coarse_now_ns();
+    if (now >= deadline) return;  // the child died or is stuck: do not hang the parent
+    pal::futex_wait_shared(&g_fork_sync[1], done, deadline - now);
+  }
 }
 void fork_child() {
   if (!ready()) return;
   heap().after_fork_child(t_cache);
-  // A private hugetlb page shared with the parent would need a pool page on the first write;
-  // the pool may be empty then (SIGBUS), so the child moves its copies to plain memory now.
   if (heap().page_heap().hugetlb_pages() != 0) {
     heap().page_heap().unshare_hugetlb([](uintptr_t base) {
       return pal::copy_to_plain(reinterpret_cast<void *>(base), Bytes(uint64_t{2} << 20)) == 0;
     });
   }
+  if (g_fork_waits) {
+    __atomic_store_n(&g_fork_sync[1], g_fork_want, __ATOMIC_SEQ_CST);
+    pal::futex_wake_shared(&g_fork_sync[1], 1);
+  }
+  g_fork_sync = nullptr;  // the page is the parent's handshake, not this process's
 }
 
 void report_bad_env() {
@@ -130,6 +161,7 @@ namespace {
 __attribute__((constructor(101))) void on_load() {
   ensure_init();
   if (!g_env_read) configure(false);
+  if (g_backing.hugetlb) g_fork_sync = static_cast<uint32_t *>(pal::map_shared_page());
   pthread_atfork(fork_prepare, fork_parent, fork_child);
   report_bad_env();
 }
