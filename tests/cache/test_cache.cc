@@ -2,6 +2,8 @@
 // frees, alignment, zeroing, statistics, and every bad call the core can see (death tests).
 #include <criterion/criterion.h>
 #include <signal.h>
+#include <sys/wait.h>
+#include <unistd.h>
 
 #include <set>
 #include <thread>
@@ -299,4 +301,37 @@ Test(alloc, large_objects_grow_in_place) {
   a.free(p, nullptr);
   a.free(small, nullptr);
   cr_assert(a.valid());
+}
+
+Test(fork, locks_taken_before_and_reset_in_the_child) {
+  TestOs os;
+  Alloc a(&os, test_config());
+  ThreadCache *mine = a.create_cache();
+  std::thread other([&] {
+    ThreadCache *tc = a.create_cache();
+    for (int i = 0; i < 1000; ++i) a.free(a.alloc(64, tc), tc);  // leaves objects cached there
+  });
+  other.join();
+  void *kept = a.alloc(300, mine);
+  std::memset(kept, 7, 300);
+  a.lock_all();
+  pid_t pid = fork();
+  if (pid == 0) {
+    a.after_fork_child(mine);  // only this thread's cache survives
+    void *p = a.alloc(64, mine);
+    void *big = a.alloc(1 << 20, mine);
+    bool ok = p != nullptr && big != nullptr && static_cast<unsigned char *>(kept)[299] == 7;
+    a.free(p, mine);
+    a.free(big, mine);
+    a.free(kept, mine);
+    ok = ok && a.stats().thread_caches == 1 && a.valid();
+    _exit(ok ? 0 : 1);
+  }
+  a.unlock_all();
+  int status = 0;
+  cr_assert_eq(waitpid(pid, &status, 0), pid);
+  cr_assert(WIFEXITED(status) && WEXITSTATUS(status) == 0, "the child's heap works");
+  a.free(kept, mine);
+  cr_assert_eq(a.stats().thread_caches, 2u, "the parent still has both caches");
+  a.destroy_cache(mine);
 }
