@@ -1,5 +1,6 @@
 #!/usr/bin/env bash
 # scripts/bench-alloc.sh [--runs N] [--quick] [--json FILE] [--lib PATH] [--scale S] [--only W,..]
+#                        [--instructions [--instr-scale S]]
 #
 # Compares libhpmm (BUILD/libhpmm.so, when it exists) with glibc, jemalloc, tcmalloc (minimal)
 # and mimalloc on the workloads of bench/alloc/, each allocator chosen by LD_PRELOAD: median wall
@@ -11,6 +12,8 @@
 #   --json FILE  also write every run and figure to FILE
 #   --lib PATH   the libhpmm to measure (default build/release/libhpmm.so)
 #   --only W,..  only these workloads; --scale S multiplies every workload's operation count
+#   --instructions  also count each workload's instructions under valgrind --tool=callgrind at
+#                scale 0.02 (--instr-scale S): slow (~2-4 min) but independent of machine load
 # Environment: BUILD (default build/release).  The method is described in bench/alloc/run.py.
 set -euo pipefail
 cd "$(dirname "$0")/.."

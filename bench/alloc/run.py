@@ -8,9 +8,10 @@ Method.  Every workload in BUILD/bench/alloc/ runs under each allocator, chosen 
 allocator, allocators in a per-round shuffled order -- so drift in machine load spreads over all
 allocators instead of biasing one.  Each run is spawned (posix_spawn, under /usr/bin/time for
 its peak RSS: see run_once) and reaped with wait4; wall time is measured around spawn..reap
-(perf_counter), CPU time is ru_utime + ru_stime.  A run that exits non-zero or prints
-anything failed (the workloads check their own blocks): its allocator gets FAIL for that
-workload and is left out of its ratios.
+(perf_counter), CPU time is ru_utime + ru_stime.  A run that exits non-zero or reports a
+failed check ("FAILED"; the workloads check their own blocks and print nothing on success)
+fails: its allocator gets FAIL for that workload and is left out of its ratios.  Output from a run that
+passed can only be the allocator's own; it is reported once per allocator.
 
 Figures.  Per workload and allocator, the median of the runs.  Ratios are subject / peer, where
 the subject is libhpmm when its library exists (else glibc, labelled as such); below 1 means the
@@ -18,7 +19,9 @@ subject is faster or leaner.  Summary rows are geometric means over the workload
 Hugepage coverage is measured in one extra run of steady_heap per allocator, with
 ALLOC_BENCH_REPORT set (so timing runs never read smaps): the fraction of the process's
 anonymous memory on huge pages, (AnonHugePages + hugetlb) / (Anonymous + hugetlb), read from
-/proc/self/smaps_rollup while the ~96 MiB heap is steady.
+/proc/self/smaps_rollup while the ~96 MiB heap is steady.  With --instructions, each workload
+(but steady_heap) also runs once per allocator under callgrind at a small scale: instruction
+counts are the one figure a loaded, shared machine does not disturb.
 """
 
 import argparse
@@ -44,6 +47,10 @@ WORKLOADS = ["small_lifo", "small_random", "mixed_sizes", "realloc_growth", "pro
 HUGEPAGE_WORKLOAD = "steady_heap"
 TIMEOUT_S = 120
 TIME = "/usr/bin/time"
+VALGRIND = "/usr/bin/valgrind"
+# Workloads whose instruction count says little: steady_heap is mostly its (unscaled) 96 MiB
+# fill, and large_blocks mostly page faults, which callgrind (user space only) does not see.
+INSTR_SKIP = ("steady_heap",)
 ENV = "/usr/bin/env"
 
 
@@ -81,13 +88,38 @@ def run_once(prog, scale, lib, report=None):
         error = f"exit status {os.WEXITSTATUS(status)}"
         if rss_lines and rss_lines[0] == "Command":
             error = " ".join(rss_lines[:-1])  # "Command terminated by signal N"
-    elif text:
-        error = "unexpected output"
+    elif "FAILED" in text:
+        error = "the workload's check failed"
     if error and text:
         error += ": " + text.splitlines()[0][:200]
     rss_kib = int(rss_lines[-1]) if rss_lines and rss_lines[-1].isdigit() else 0
+    # Output from a run that passed comes from the allocator (the workloads print nothing on
+    # success); it is kept and reported, not held against the run.
     return {"wall": wall, "cpu": ru.ru_utime + ru.ru_stime, "rss_kib": rss_kib,
-            "ok": error is None, "error": error}
+            "ok": error is None, "error": error, "noise": text[:200] if text and not error else None}
+
+
+def count_instructions(prog, scale, lib):
+    """Instructions the workload executes (callgrind's "Collected"), or None with the error.
+
+    Callgrind does not replace malloc, so LD_PRELOAD still selects the allocator; it runs the
+    threads one at a time, so the count does not depend on the machine's load.
+    """
+    env = {k: v for k, v in os.environ.items() if k not in ("LD_PRELOAD", "ALLOC_BENCH_REPORT")}
+    if lib:
+        env["LD_PRELOAD"] = lib
+    with tempfile.TemporaryFile() as out:
+        argv = [VALGRIND, "--tool=callgrind", "--callgrind-out-file=/dev/null", prog, repr(scale)]
+        actions = [(os.POSIX_SPAWN_OPEN, 0, "/dev/null", os.O_RDONLY, 0),
+                   (os.POSIX_SPAWN_DUP2, out.fileno(), 1), (os.POSIX_SPAWN_DUP2, out.fileno(), 2)]
+        pid = os.posix_spawn(VALGRIND, argv, env, file_actions=actions)
+        _, status, _ = os.wait4(pid, 0)
+        out.seek(0)
+        text = out.read().decode(errors="replace")
+    for line in text.splitlines():
+        if "Collected :" in line and os.WIFEXITED(status) and os.WEXITSTATUS(status) == 0:
+            return int(line.split(":")[-1]), None
+    return None, (text.strip().splitlines() or ["no output"])[-1][:200]
 
 
 def read_report(path):
@@ -127,6 +159,10 @@ def main():
     ap.add_argument("--scale", type=float, default=None, help="operation-count multiplier")
     ap.add_argument("--only", default=None, help="comma-separated workloads")
     ap.add_argument("--json", default=None, help="also write every figure to this file")
+    ap.add_argument("--instructions", action="store_true",
+                    help="also count instructions under callgrind (load-independent)")
+    ap.add_argument("--instr-scale", type=float, default=0.02,
+                    help="workload scale for --instructions (default 0.02)")
     a = ap.parse_args()
     if a.runs < 1:
         sys.exit("bench-alloc: --runs must be at least 1, got %d" % a.runs)
@@ -180,9 +216,29 @@ def main():
             with tempfile.NamedTemporaryFile(prefix="hpmm-smaps-") as rep:
                 res = run_once(prog, scale, path, report=rep.name)
                 huge[name] = read_report(rep.name) if res["ok"] else {"error": res["error"]}
+    instr = {}
+    if a.instructions:
+        if not os.access(VALGRIND, os.X_OK):
+            sys.exit(f"bench-alloc: --instructions needs {VALGRIND} (Debian package valgrind)")
+        for w in workloads:
+            if w in INSTR_SKIP:
+                continue
+            prog = os.path.join(a.build, "bench", "alloc", w)
+            instr[w] = {}
+            for name, path in allocs:
+                count, err = count_instructions(prog, a.instr_scale, path)
+                instr[w][name] = count
+                if err:
+                    print(f"bench-alloc: FAIL {w} under {name} (callgrind): {err}")
+        print(f"  instruction counts done after {time.time() - t_start:.0f} s", flush=True)
     load1 = os.getloadavg()
 
-    # Medians; failures.
+    # Medians; failures; allocator output.
+    for n in names:
+        noise = [x["noise"] for w in workloads for x in results[w][n] if x["noise"]]
+        if noise:
+            print(f"bench-alloc: note: {n} printed output in {len(noise)} passing runs, e.g.: "
+                  + noise[0].splitlines()[0])
     med = {w: {} for w in workloads}
     for w in workloads:
         for n in names:
@@ -221,7 +277,8 @@ def main():
         return None if s is None or not ok else s[key] / min(ok)
 
     ratios = {}
-    for key, label, bestname in (("wall", "wall time", "fastest"), ("rss_kib", "peak RSS", "leanest")):
+    for key, label, bestname in (("wall", "wall time", "fastest"), ("cpu", "CPU time", "fastest"),
+                                 ("rss_kib", "peak RSS", "leanest")):
         cols = peers + [bestname]
         table = {w: {p: ratio(w, p, key) for p in peers} for w in workloads}
         for w in workloads:
@@ -232,6 +289,29 @@ def main():
         print_table(f"{subject} / peer, {label} (below 1: {subject} better; '{bestname}' = best peer "
                     f"per workload)", rows, cols,
                     lambda r, c: fmt(gm[c] if r == "geomean" else table[r][c], ".3f"), 11)
+
+    if instr:
+        rows = list(instr)
+        print_table(f"instructions executed, millions (callgrind, scale {a.instr_scale:g}; "
+                    "includes the workload's own code)", rows, names,
+                    lambda w, n: fmt(None if instr[w][n] is None else instr[w][n] / 1e6, ".1f"), 13)
+
+        def iratio(w, p):
+            s_, o = instr[w][subject], instr[w][p]
+            return None if s_ is None or o is None else s_ / o
+
+        def ibest(w):
+            ok = [instr[w][p] for p in peers if instr[w][p] is not None]
+            return None if instr[w][subject] is None or not ok else instr[w][subject] / min(ok)
+
+        itable = {w: {p: iratio(w, p) for p in peers} for w in rows}
+        for w in rows:
+            itable[w]["fewest"] = ibest(w)
+        cols = peers + ["fewest"]
+        igm = {c: geomean([itable[w][c] for w in rows]) for c in cols}
+        ratios["instructions"] = {"per_workload": itable, "geomean": igm}
+        print_table(f"{subject} / peer, instructions", rows + ["geomean"], cols,
+                    lambda r, c: fmt(igm[c] if r == "geomean" else itable[r][c], ".3f"), 11)
 
     if huge:
         print(f"hugepage coverage of {HUGEPAGE_WORKLOAD} (one extra run each, heap steady; "
@@ -256,11 +336,13 @@ def main():
     if a.json:
         doc = {"runs": runs, "scale": scale, "cpus": os.cpu_count(), "loadavg_start": load0,
                "loadavg_end": load1, "subject": subject, "allocators": dict(allocs),
-               "results": results, "medians": med, "ratios": ratios, "hugepages": huge}
+               "results": results, "medians": med, "ratios": ratios, "hugepages": huge,
+               "instructions": {"scale": a.instr_scale, "counts": instr} if instr else None}
         with open(a.json, "w") as f:
             json.dump(doc, f, indent=1)
         print(f"bench-alloc: figures written to {a.json}")
-    failed = any(med[w][n] is None for w in workloads for n in names)
+    failed = any(med[w][n] is None for w in workloads for n in names) or any(
+        c is None for w in instr for c in instr[w].values())
     return 1 if failed else 0
 
 

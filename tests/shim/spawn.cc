@@ -2,6 +2,7 @@
 #include "tests/shim/spawn.hpp"
 
 #include <criterion/criterion.h>
+#include <criterion/hooks.h>
 #include <dirent.h>
 #include <fcntl.h>
 #include <poll.h>
@@ -13,6 +14,7 @@
 
 #include <cerrno>
 #include <climits>
+#include <cstdio>
 #include <cstdlib>
 #include <cstring>
 #include <fstream>
@@ -41,6 +43,16 @@ std::string preload_lib() {
         "(libhpmm.so exists once shim/ has sources)",
         lib);
   return real;
+}
+
+// Said once per run, so a run where every test skips does not look like an empty suite.
+ReportHook(PRE_ALL)(struct criterion_test_set *) {
+  const char *lib = std::getenv("HPMM_LIB");
+  if (lib == nullptr || *lib == '\0' || access(lib, R_OK) != 0)
+    std::fprintf(stderr, "test_shim: HPMM_LIB=%s names no library: every test is skipped\n",
+                 lib == nullptr ? "(unset)" : lib);
+  else
+    std::fprintf(stderr, "test_shim: testing %s under LD_PRELOAD\n", lib);
 }
 
 std::string prog(const char *name) {
