@@ -88,7 +88,10 @@ $(LIB_HEAP): $(call obj,$(HEAP_SRCS))
 
 # libhpmm.so: the malloc's own paths into pal/ make raw system calls only (no allocation, no
 # libhugetlbfs call that may allocate); libraries it does not use are dropped by --as-needed.
-$(LIB_SO): $(call pic,$(BASE_SRCS) $(HEAP_SRCS) $(SHIM_SRCS))
+# pal/*_libhugetlbfs.cc (the simulator's discovery) is left out, or libhugetlbfs and its
+# constructor would be loaded into every program that preloads the malloc.
+SO_BASE_SRCS := $(filter-out pal/%_libhugetlbfs.cc,$(BASE_SRCS))
+$(LIB_SO): $(call pic,$(SO_BASE_SRCS) $(HEAP_SRCS) $(SHIM_SRCS))
 	@mkdir -p $(@D)
 	$(CXX) $(CXXFLAGS) $(OPT) -shared -Wl,-soname,libhpmm.so -Wl,-z,now -o $@ $^ -Wl,--as-needed $(LDLIBS)
 

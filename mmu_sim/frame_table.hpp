@@ -1,0 +1,134 @@
+// mmu_sim/frame_table.hpp: one pool of simulated physical frames and its replacement policy.
+//
+// The table knows which frames hold a page and which page (an opaque 64-bit key; the MMU uses
+// vpn | size bits); it does not know where pages live (the MMU checks residency in its page
+// table and keeps its own per-frame flags).  place() puts a page in the lowest free frame, or,
+// when every frame is full, in the frame the policy chooses, and reports the evicted page.
+//
+// Free frames: frames [fresh_, n_) have never held a page since construction; freed frames
+// below fresh_ wait in a min-heap released_.  So the lowest free frame is released_'s top if
+// any, else fresh_, in O(log r) for r released frames and O(1) on the fill-up path.
+// Invariants (checked by valid()):
+//   used_ + released_.size() + (n_ - fresh_) == n_
+//   in_use(f) <=> f < fresh_ and f not in released_      (every f in released_ is < fresh_)
+//   used_ == #{f : in_use(f)};   policy_.tracks(f) <=> in_use(f);   policy_.used() == used_
+//   owner(f) is the key last placed in f, for every in_use(f)
+// Not thread-safe: one FrameTable per frame pool, owned by one Mmu.
+#pragma once
+
+#include <algorithm>
+#include <cstdint>
+#include <functional>
+#include <vector>
+
+#include "base/check.hpp"
+#include "mmu_sim/page_replacement.hpp"
+
+namespace hpmm::sim {
+
+template <PageReplacementPolicy P>
+class FrameTable {
+ public:
+  struct Placement {
+    uint32_t frame;       // where the page now is
+    bool evicted;         // the frame held a page, which was evicted
+    uint64_t victim_key;  // that page's key (0 when !evicted)
+  };
+
+  // nframes in [1, 2^31] (checked); seed is passed to the policy.
+  FrameTable(uint32_t nframes, uint64_t seed)
+      : n_(checked(nframes)),
+        owner_(n_, 0),
+        in_use_((size_t{n_} + 63) / 64, 0),
+        policy_(n_, seed) {}
+
+  // Places page_key, referenced at position t, in the lowest free frame or else in the policy's
+  // victim; records the new owner and calls the policy's on_fill.  The caller must not place a
+  // key that is already resident (the table does not look keys up).
+  Placement place(uint64_t page_key, uint64_t t) {
+    Placement p{0, false, 0};
+    if (!released_.empty()) {
+      std::pop_heap(released_.begin(), released_.end(), std::greater<uint32_t>());
+      p.frame = released_.back();
+      released_.pop_back();
+      ++used_;
+    } else if (fresh_ < n_) {
+      p.frame = fresh_++;
+      ++used_;
+    } else {
+      p.frame = policy_.victim(t);
+      HPMM_CHECK(p.frame < n_ && in_use(p.frame), "FrameTable: the policy chose a free frame");
+      p.evicted = true;
+      p.victim_key = owner_[p.frame];
+    }
+    owner_[p.frame] = page_key;
+    in_use_[p.frame / 64] |= uint64_t{1} << (p.frame % 64);
+    policy_.on_fill(p.frame, t);
+    return p;
+  }
+
+  // A reference at position t to the page in frame (which holds one).  The hot path.
+  void touch(uint32_t frame, uint64_t t) {
+    HPMM_ASSERT(frame < n_ && in_use(frame));
+    policy_.on_access(frame, t);
+  }
+
+  // The page in frame was unmapped: the frame becomes free (and is reused lowest first).
+  void release(uint32_t frame) {
+    HPMM_CHECK(frame < n_ && in_use(frame), "FrameTable::release: frame out of range or free");
+    in_use_[frame / 64] &= ~(uint64_t{1} << (frame % 64));
+    owner_[frame] = 0;
+    --used_;
+    released_.push_back(frame);
+    std::push_heap(released_.begin(), released_.end(), std::greater<uint32_t>());
+    policy_.on_free(frame);
+  }
+
+  uint64_t owner(uint32_t frame) const {
+    HPMM_ASSERT(frame < n_ && in_use(frame));
+    return owner_[frame];
+  }
+  bool in_use(uint32_t frame) const { return (in_use_[frame / 64] >> (frame % 64)) & 1; }
+  uint32_t frames() const { return n_; }
+  uint32_t used() const { return used_; }
+  P &policy() { return policy_; }
+  const P &policy() const { return policy_; }
+
+  // The invariants above; O(n).
+  bool valid() const {
+    if (used_ + released_.size() + (n_ - fresh_) != n_) return false;
+    if (!std::is_heap(released_.begin(), released_.end(), std::greater<uint32_t>())) return false;
+    std::vector<bool> is_released(n_, false);
+    for (uint32_t f : released_) {
+      if (f >= fresh_ || is_released[f]) return false;
+      is_released[f] = true;
+    }
+    uint64_t held = 0;
+    for (uint32_t f = 0; f < n_; ++f) {
+      bool used = in_use(f);
+      if (used != (f < fresh_ && !is_released[f])) return false;
+      if (used != policy_.tracks(f)) return false;
+      if (!used && owner_[f] != 0) return false;
+      held += used;
+    }
+    for (size_t bit = n_; bit < in_use_.size() * 64; ++bit)  // bits past the last frame stay 0
+      if ((in_use_[bit / 64] >> (bit % 64)) & 1) return false;
+    return held == used_ && policy_.used() == used_ && policy_.valid();
+  }
+
+ private:
+  static uint32_t checked(uint32_t n) {
+    HPMM_CHECK(n >= 1 && n <= kMaxFrames, "FrameTable: nframes must be in [1, 2^31]");
+    return n;
+  }
+
+  uint32_t n_;
+  uint32_t used_ = 0;
+  uint32_t fresh_ = 0;              // frames >= fresh_ have never held a page
+  std::vector<uint64_t> owner_;     // frame -> key of its page (0 when free)
+  std::vector<uint64_t> in_use_;    // bitmap: frame holds a page
+  std::vector<uint32_t> released_;  // min-heap of freed frames < fresh_
+  P policy_;
+};
+
+}  // namespace hpmm::sim

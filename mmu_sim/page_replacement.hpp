@@ -1,0 +1,53 @@
+// mmu_sim/page_replacement.hpp: the PageReplacementPolicy concept, the interface between a pool
+// of simulated frames (FrameTable) and the policy that chooses which page to evict.
+//
+// A policy sees only frame numbers in [0, nframes) and positions t in the page-reference string
+// (one position per translation, numbered by the MMU from 0).  It never sees page keys.  The
+// semantics are those of DESIGN.md, "The simulator's counting rules":
+//   fifo    evict the page resident longest                      (policy_fifo.hpp)
+//   lru     evict the page referenced least recently             (policy_lru.hpp)
+//   clock   second chance with a hand and one reference bit      (policy_clock.hpp)
+//   opt     evict the page whose next use is farthest (Belady)   (policy_opt.hpp)
+//   random  evict a uniformly chosen page, seeded                (policy_random.hpp)
+//
+// The protocol, for each frame f:  free --on_fill--> holds a page --on_access*--> ...
+//   then either  --victim() returns f--> detached --on_fill(f)--> holds the new page
+//   or           --on_free(f)--> free.
+// victim() detaches the frame it returns: the caller must place the new page there with
+// on_fill(f, t) before calling anything else on the policy.  on_fill counts as the page's first
+// reference; calling on_access for the same t afterwards is harmless (every policy is idempotent
+// for a repeated (frame, t)).  Invariant of every policy:
+//   tracks(f) <=> f holds a page,   used() == #{f : tracks(f)} <= nframes.
+// victim() returns a frame with tracks(f) (FrameTable calls it only when every frame is full);
+// calling it when no frame holds a page is a checked error.
+//
+// Hot path: on_access runs on every simulated reference (in the default reference-bit mode), so
+// for fifo, lru, clock and random it is O(1) and a handful of instructions; opt's is O(log n)
+// worst case, O(1) expected.  Policies are not thread-safe; one per frame pool, owned by its
+// FrameTable.
+#pragma once
+
+#include <concepts>
+#include <cstdint>
+
+namespace hpmm::sim {
+
+// The largest pool a policy accepts (SimConfig::validate caps frames at 2^31 too).
+inline constexpr uint32_t kMaxFrames = uint32_t{1} << 31;
+
+template <class P>
+concept PageReplacementPolicy =
+    std::constructible_from<P, uint32_t, uint64_t> &&  // P(uint32_t nframes, uint64_t seed)
+    requires(P p, const P cp, uint32_t frame, uint64_t t) {
+  p.on_fill(frame, t);    // a page was just placed in `frame` (counts as its first reference)
+  p.on_access(frame, t);  // a reference to the page in `frame`; t = its position in the string
+  // Choose a frame to evict among those holding a page, and detach it; the caller evicts its
+  // page, then calls on_fill for the new page.
+  { p.victim(t) } -> std::same_as<uint32_t>;
+  p.on_free(frame);  // a frame emptied without replacement (its page was unmapped)
+  { cp.tracks(frame) } -> std::same_as<bool>;  // the frame holds a page, as the policy sees it
+  { cp.used() } -> std::same_as<uint32_t>;     // frames holding a page
+  { cp.valid() } -> std::same_as<bool>;        // the invariants of the policy's structure
+};
+
+}  // namespace hpmm::sim

@@ -1,0 +1,47 @@
+// mmu_sim/policy_fifo.hpp: FIFO page replacement: evict the page resident longest.
+//
+// The frames holding a page form a FrameList in fill order (front = filled earliest).  A
+// reference does not change the order, so on_access is a no-op.  Invariants:
+//   tracks(f) <=> f is in fill_order_;   fill_order_ is ordered by the time of on_fill
+//   victim() == fill_order_.front()
+// All operations O(1).  Not thread-safe (one per frame pool).
+#pragma once
+
+#include <cstdint>
+
+#include "base/check.hpp"
+#include "mmu_sim/frame_list.hpp"
+#include "mmu_sim/page_replacement.hpp"
+
+namespace hpmm::sim {
+
+class FifoPolicy {
+ public:
+  FifoPolicy(uint32_t nframes, uint64_t /*seed*/) : fill_order_(checked(nframes)) {}
+
+  void on_fill(uint32_t frame, uint64_t /*t*/) { fill_order_.push_back(frame); }
+  void on_access(uint32_t /*frame*/, uint64_t /*t*/) {}
+  uint32_t victim(uint64_t /*t*/) {
+    HPMM_CHECK(!fill_order_.empty(), "FifoPolicy::victim: no frame holds a page");
+    uint32_t f = fill_order_.front();
+    fill_order_.remove(f);
+    return f;
+  }
+  void on_free(uint32_t frame) { fill_order_.remove(frame); }
+
+  bool tracks(uint32_t frame) const { return fill_order_.contains(frame); }
+  uint32_t used() const { return fill_order_.size(); }
+  bool valid() const { return fill_order_.valid(); }
+
+ private:
+  static uint32_t checked(uint32_t n) {
+    HPMM_CHECK(n >= 1 && n <= kMaxFrames, "FifoPolicy: nframes must be in [1, 2^31]");
+    return n;
+  }
+
+  FrameList fill_order_;
+};
+
+static_assert(PageReplacementPolicy<FifoPolicy>);
+
+}  // namespace hpmm::sim
