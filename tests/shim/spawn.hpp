@@ -72,6 +72,6 @@ std::string excerpt(const std::string &s);
 void expect_ok(const RunResult &r, const std::string &expect, const char *what);
 
 // Runs helper program NAME with ARGS under the library and expects "NAME: ok" (see progs/).
-void run_prog_ok(const char *name, const std::vector<std::string> &args, int timeout_s = 90);
+void run_prog_ok(const char *name, const std::vector<std::string> &args, int timeout_s = 60);
 
 }  // namespace shimtest

@@ -7,6 +7,8 @@
 //   free_unmapped         free() of an address no allocator handed out (0x10000000000)
 //   double_free_small     free(p) twice in a row, p a 32-byte block
 //   double_free_later     free(p), other frees and mallocs of other sizes, free(p) again
+// Interior blocks are zeroed, so what a malloc that reads a header in front of the pointer finds
+// does not depend on addresses (ASLR).
 // The program sets up live blocks (so the heap is not empty), makes the bad call, and if it
 // returns prints "bad_free: survived CASE" and exits 0.  A malloc that guards its heap stops
 // the program inside the bad call with a message on stderr; tests/shim/test_death.cc checks
@@ -42,12 +44,10 @@ int main(int argc, char **argv) {
     volatile char on_stack[64] = {1};
     bad_free(const_cast<char *>(on_stack));
   } else if (what == "free_interior_small") {
-    char *p = static_cast<char *>(std::malloc(64));
-    prog::fill(p, 64);
+    char *p = static_cast<char *>(std::calloc(1, 64));
     bad_free(p + 16);
   } else if (what == "free_interior_large") {
-    char *p = static_cast<char *>(std::malloc(1 << 20));
-    prog::fill(p, 1 << 20);
+    char *p = static_cast<char *>(std::calloc(1, 1 << 20));
     bad_free(p + 8192);
   } else if (what == "free_unmapped") {
     bad_free(reinterpret_cast<void *>(uintptr_t{1} << 40));
