@@ -24,7 +24,15 @@
 // search.  It is cleared on a shootdown of its page, and replaced by every translation that misses
 // it.
 //
-// Counters are plain fields of s_ (one MMU per thread); stats() derives the totals.
+// Counters are plain fields of s_ (one MMU per thread); stats() derives the totals.  The batch
+// loop keeps the translation index in a register and derives the L1 hits at the end of the batch
+// (translations - L1 misses); only a configuration with several page sizes counts hits by size
+// as it goes.
+//
+// Speed measures that change no count (bench/sim_throughput.cc): a batch after a miss-heavy one
+// prefetches the PTEs of the accesses 8 ahead (where a walk has seen their page-table node);
+// a victim's PTE update is deferred (frame_pool.hpp) and settled before any walk reads it and at
+// the end of every batch, so no one reads a PTE with an update pending.
 #pragma once
 
 #include <algorithm>
