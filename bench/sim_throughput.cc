@@ -7,6 +7,9 @@
 //   fault     uniform random over 1 Mi pages with 64 Ki frames, LRU: nearly every access faults
 // Run:  make MODE=release build/release/bench/sim_throughput && build/release/bench/sim_throughput
 //       [accesses-in-millions (default 100)] [workload: tlb-hit|seq|mixed|fault (default all)]
+//       SIM_PAGE_POLICY=fifo|lru sets tlb-hit's page policy (default clock; fifo's on_access does
+//       nothing, which isolates the TLB path).  fault-<policy> runs one fault-heavy case.
+// Times are the thread's CPU time (the machine may be shared).  Writes no files.
 // Targets (issue): tlb-hit >= 300 M translations/s; fault >= 20 M accesses/s.
 #include <cstdio>
 #include <cstdlib>
@@ -152,6 +155,8 @@ int main(int argc, char **argv) {
     if (!want("tlb-hit")) break;
     SimConfig c;
     c.tlb_replacement = tr;
+    if (const char *p = std::getenv("SIM_PAGE_POLICY"))  // e.g. fifo: on_access does nothing
+      c.replacement = std::string(p) == "fifo" ? PageReplacement::kFifo : PageReplacement::kLru;
     BufferSource src(random_over(32, 4096, kBuf, true), total, "tlb-hit");
     bench("tlb-hit", c, src);
   }
