@@ -39,25 +39,21 @@ std::unique_ptr<TraceReader> TraceReader::open(const std::string &path, const Tr
     *error = "trace buffer must be larger than the longest line";
     return nullptr;
   }
-  int fd = 0;
-  bool own = false;
-  if (path != "-") {
-    fd = ::open(path.c_str(), O_RDONLY | O_CLOEXEC);
-    if (fd < 0) {
-      *error = "cannot open '" + path + "': " + std::strerror(errno);
-      return nullptr;
-    }
-    own = true;
-    struct stat st;
-    if (::fstat(fd, &st) == 0 && S_ISDIR(st.st_mode)) {
-      ::close(fd);
-      *error = "cannot read '" + path + "': it is a directory";
-      return nullptr;
-    }
+  const bool is_stdin = path == "-";
+  int fd = is_stdin ? 0 : ::open(path.c_str(), O_RDONLY | O_CLOEXEC);
+  if (fd < 0) {
+    *error = "cannot open '" + path + "': " + std::strerror(errno);
+    return nullptr;
   }
-  std::unique_ptr<TraceReader> r(new TraceReader(fd, own, path, options));
   struct stat st;
-  if (::fstat(fd, &st) == 0 && S_ISREG(st.st_mode)) r->total_ = static_cast<uint64_t>(st.st_size);
+  bool have_stat = ::fstat(fd, &st) == 0;
+  if (have_stat && S_ISDIR(st.st_mode)) {
+    if (!is_stdin) ::close(fd);
+    *error = "cannot read '" + path + "': it is a directory";
+    return nullptr;
+  }
+  std::unique_ptr<TraceReader> r(new TraceReader(fd, !is_stdin, path, options));
+  if (have_stat && S_ISREG(st.st_mode)) r->total_ = static_cast<uint64_t>(st.st_size);
   if (options.detect) r->detect_format();
   if (!r->error_.empty()) {
     *error = r->error_;

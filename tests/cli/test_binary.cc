@@ -279,3 +279,32 @@ Test(cli_binary, text_trace_and_human_summary) {
             "%s", r.out.c_str());
   unlink(t.c_str());
 }
+
+Test(cli_binary, column_walk_misses_the_tlb_and_huge_pages_fix_it) {
+  // 4096 pages in rows of 16 pages: a column touches 256 pages, more than the L1 holds.
+  const std::string col = "stride:pages=4096,step=16,size=512", row = col + ",order=row";
+  auto c = json(sim({"run", "--workload", col, "--frames", "4096", "--json"}));
+  auto r = json(sim({"run", "--workload", row, "--frames", "4096", "--json"}));
+  check_consistent(c);
+  check_consistent(r);
+  cr_assert_eq(num(c, "accesses"), num(r, "accesses"));
+  cr_assert_eq(num(r, "tlb.l1.misses"), 4096u, "row order: one L1 miss per page");
+  cr_assert_eq(num(c, "tlb.l1.misses"), num(c, "accesses"),
+               "column order: 256 pages per column, LRU over 64 L1 entries: every access misses");
+  auto h = json(sim({"run", "--workload", col, "--page-size", "2m", "--frames", "8", "--json"}));
+  check_consistent(h);
+  cr_assert_eq(num(h, "tlb.l1.misses"), 8u, "16 MiB is 8 huge pages, each missed once");
+  cr_assert_eq(num(h, "tlb.l1.2m.hits"), num(h, "tlb.l1.hits"));
+}
+
+Test(cli_binary, mixed_page_sizes_use_both_l1_arrays) {
+  // The first 2 MiB of the workload's 4 MiB are a 2m region, the rest 4k pages.
+  auto j = json(sim({"run", "--workload", "seq:pages=1024,size=4k", "--region", "0x40000000:2m:2m",
+                     "--frames", "4k=512,2m=1", "--json"}));
+  check_consistent(j);
+  cr_assert_eq(num(j, "tlb.l1.2m.misses"), 1u);
+  cr_assert_eq(num(j, "tlb.l1.2m.hits"), 511u);
+  cr_assert_eq(num(j, "tlb.l1.4k.misses"), 512u);
+  cr_assert_eq(num(j, "faults.total"), 513u);
+  cr_assert_eq(j["config.regions.0"], "0x40000000:2m:2m");
+}
