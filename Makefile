@@ -53,11 +53,14 @@ LIB_SO    := $(BUILD)/libhpmm.so
 SIM_BIN   := $(BUILD)/hpmm-sim
 TEST_BINS := $(foreach d,$(TEST_DIRS),$(BUILD)/tests/test_$(d))
 BENCH_BINS:= $(patsubst bench/%.cc,$(BUILD)/bench/%,$(BENCH_SRCS))
+# Plain -O2 programs run under LD_PRELOAD; their rules follow the generic bench rule.
+ALLOC_BENCH_BINS := $(patsubst bench/alloc/%.cc,$(BUILD)/bench/alloc/%,$(wildcard bench/alloc/*.cc))
+SHIM_PROG_BINS   := $(patsubst tests/shim/progs/%.cc,$(BUILD)/tests/shim-progs/%,$(wildcard tests/shim/progs/*.cc))
 
 .PHONY: all deps test test-release demo bench install uninstall clean format check-format soak
 .DEFAULT_GOAL := all
 
-all: deps $(LIB_BASE) $(LIB_SIM) $(LIB_HEAP) $(if $(SHIM_SRCS),$(LIB_SO)) $(if $(CLI_SRCS),$(SIM_BIN)) $(BENCH_BINS)
+all: deps $(LIB_BASE) $(LIB_SIM) $(LIB_HEAP) $(if $(SHIM_SRCS),$(LIB_SO)) $(if $(CLI_SRCS),$(SIM_BIN)) $(BENCH_BINS) $(ALLOC_BENCH_BINS)
 
 deps:
 	@scripts/deps.sh build
@@ -122,6 +125,25 @@ $(BUILD)/testobj/%.o: %.cc
 $(BUILD)/bench/%: bench/%.cc $(LIB_SIM) $(LIB_HEAP) $(LIB_BASE)
 	@mkdir -p $(@D)
 	$(CXX) $(CPPFLAGS) $(CXXFLAGS) $(OPT) $(SAN) -o $@ $< $(LIB_SIM) $(LIB_HEAP) $(LIB_BASE) $(LDLIBS)
+
+# Plain programs run under LD_PRELOAD: the allocator workloads (bench/alloc/*.cc) and the helper
+# programs of the preloaded-malloc suite (tests/shim/progs/*.cc).  They link no hpmm library (the
+# malloc under test is the preloaded one), are always -O2 and never sanitized (ASan would replace
+# the malloc being tested), in either MODE.  Static pattern rules, so the generic bench rule
+# above does not claim bench/alloc/.
+$(ALLOC_BENCH_BINS): $(BUILD)/bench/alloc/%: bench/alloc/%.cc
+	@mkdir -p $(@D)
+	$(CXX) $(CPPFLAGS) $(CXXFLAGS) -O2 -g -o $@ $<
+$(SHIM_PROG_BINS): $(BUILD)/tests/shim-progs/%: tests/shim/progs/%.cc
+	@mkdir -p $(@D)
+	$(CXX) $(CPPFLAGS) $(CXXFLAGS) -O2 -g -o $@ $<
+$(if $(SHIM_PROG_BINS),$(BUILD)/tests/test_shim: $(SHIM_PROG_BINS))
+
+.PHONY: bench-alloc
+bench-alloc:
+	@scripts/deps.sh bench
+	$(MAKE) --no-print-directory MODE=release all
+	scripts/bench-alloc.sh $(BENCH_ALLOC_ARGS)
 
 # make test: the debug tree (sanitizers on) and every suite, then the release build's suites that
 # only make sense optimised (the shim under LD_PRELOAD).  scripts/run-tests.sh prints the totals.

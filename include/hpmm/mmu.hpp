@@ -41,10 +41,14 @@ class Mmu {
   // Replays a source to its end.  Returns "" or the source's error.  For PageReplacement::kOpt
   // the source is read once ahead to learn the future (it must be finite).  progress, if set,
   // is called now and then with the source's progress.
-  std::string run(AccessSource &source, const std::function<void(const AccessSource &)> &progress = {});
+  std::string run(AccessSource &source,
+                  const std::function<void(const AccessSource &)> &progress = {});
 
   SimStats stats() const;
   const SimConfig &config() const;
+  // Every structure's invariants (TLBs, walk caches, page table, frame pools, swap, stats); for
+  // tests and debug builds: it walks everything.
+  bool valid() const;
   // Which backing the frame pool got from pal/ ("hugetlb 2MB", "thp", "plain") and why.
   std::string backing() const;
 

@@ -106,6 +106,9 @@ Test(replacement_classic, opt_evicts_never_again_page_first) {
   d.run(s);
   cr_assert_eq(d.victim_keys().at(0), 2u);
   cr_assert_eq(d.faults(), 4u);
+  // At the end: 1 (just referenced at t=11) and 3, 4 are never used again.
+  const OptPolicy &opt = d.table().policy();
+  for (uint64_t page : {1, 3, 4}) cr_assert_eq(opt.next_use_of(d.frame_of(page)), kNoNextUse);
   // Several never-again pages: the lowest frame goes first (deterministic tie).
   const std::vector<uint64_t> u = {1, 2, 3, 4, 5, 6};
   Driver<OptPolicy> e(3);

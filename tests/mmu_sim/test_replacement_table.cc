@@ -155,6 +155,46 @@ Test(clock_policy, passes_over_free_frames) {
   cr_assert(c.valid());
 }
 
+// The MMU may call touch() for the reference that just faulted the page in: no policy changes
+// its choices because of it.
+template <class P>
+static void touch_after_place_is_harmless() {
+  std::vector<uint64_t> s;
+  Xoshiro256 rng(5);
+  for (int i = 0; i < 3000; ++i) s.push_back(rng.below(24));
+  Driver<P> plain(10, 77);
+  FrameTable<P> twice(10, 77);
+  std::vector<uint64_t> next_use = compute_next_use(s);
+  if constexpr (requires(P p) { p.set_future(std::span<const uint64_t>()); }) {
+    plain.set_future(s);
+    twice.policy().set_future(next_use);
+  }
+  std::unordered_map<uint64_t, uint32_t> where;
+  for (uint64_t t = 0; t < s.size(); ++t) {
+    plain.ref(s[t], t);
+    auto it = where.find(s[t]);
+    if (it == where.end()) {
+      auto p = twice.place(s[t], t);
+      if (p.evicted) where.erase(p.victim_key);
+      where[s[t]] = p.frame;
+      twice.touch(p.frame, t);
+    } else {
+      twice.touch(it->second, t);
+    }
+    cr_assert_eq(where.size(), twice.used());
+    cr_assert_eq(where.at(s[t]), plain.frame_of(s[t]), "t=%lu", t);
+  }
+  cr_assert(twice.valid());
+}
+
+Test(frame_table, touch_after_place_is_harmless) {
+  touch_after_place_is_harmless<FifoPolicy>();
+  touch_after_place_is_harmless<LruPolicy>();
+  touch_after_place_is_harmless<ClockPolicy>();
+  touch_after_place_is_harmless<OptPolicy>();
+  touch_after_place_is_harmless<RandomPolicy>();
+}
+
 // Bad input: a clear message and an abort, never a hang or a corrupt structure.
 Test(frame_table, zero_frames_aborts, .signal = SIGABRT) {
   FrameTable<LruPolicy> ft(0, 1);
