@@ -352,8 +352,26 @@ class Allocator {
         l.overages = 0;
       }
     }
-    if (tc->bytes > tc->max_bytes)
-      for (uint32_t c = 1; c < kNumClasses; ++c) release(tc, c, (tc->lists[c].length + 1) / 2);
+    if (tc->bytes > tc->max_bytes) scavenge(tc, cls);
+  }
+
+  // The cache passed max_bytes: each list gives back half of what it did not use since the last
+  // scavenge, the list that overflowed at least half of what it holds, until under the bound.
+  void scavenge(ThreadCache *tc, uint32_t overflowed) {
+    for (uint32_t c = 1; c < kNumClasses; ++c) {
+      FreeList &l = tc->lists[c];
+      uint32_t drop = l.low_water / 2;
+      if (c == overflowed && drop < (l.length + 1) / 2) drop = (l.length + 1) / 2;
+      if (drop > 0) {
+        release(tc, c, drop);
+        uint32_t batch = kSizeClasses[c].batch;
+        if (l.max_length > batch)
+          l.max_length = l.max_length - batch < batch ? batch : l.max_length - batch;
+      }
+      l.low_water = l.length;
+    }
+    for (uint32_t c = 1; c < kNumClasses && tc->bytes > tc->max_bytes; ++c)
+      release(tc, c, (tc->lists[c].length + 1) / 2);
   }
 
   // Gives n objects of list c back to the central list, a batch at a time.

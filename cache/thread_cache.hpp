@@ -6,7 +6,9 @@
 // Sizing (TCMalloc's): a list's max_length starts at 1 and grows by one per refill up to the
 // class's batch, then by a batch at a time up to kMaxListLength; a list found too long on free
 // gives a batch back, and after kMaxOverages such events its max_length shrinks by a batch.  When
-// the whole cache holds more than max_bytes, every list gives back half of what it holds.
+// the whole cache holds more than max_bytes, every list gives back half of its low-water mark
+// (the objects it did not need since the last such scavenge; TCMalloc's rule), and at least the
+// list that overflowed gives back half of what it holds.
 // Invariants (valid()): lists[c].length == the number of objects on lists[c];
 // bytes == sum(length * size); each list is acyclic.
 // Synchronisation: only the owning thread touches a ThreadCache, except the statistics reader,
@@ -24,7 +26,7 @@ struct FreeList {
   uint32_t length = 0;
   uint32_t max_length = 1;
   uint32_t overages = 0;
-  uint32_t unused = 0;
+  uint32_t low_water = 0;  // the least length since the last scavenge: objects nobody needed
 };
 
 struct ThreadCache {
@@ -44,6 +46,7 @@ struct ThreadCache {
     if (__builtin_expect(p == nullptr, 0)) return nullptr;
     l.head = *static_cast<void **>(p);
     --l.length;
+    if (l.length < l.low_water) l.low_water = l.length;
     bytes -= kSizeClasses[c].size;
     return p;
   }

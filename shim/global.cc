@@ -9,8 +9,6 @@
 #include <new>
 
 #include "include/hpmm/hpmm.h"
-#include "pal/alloc_os_futex.hpp"
-#include "pal/alloc_os_memory.hpp"
 #include "pal/hugepage_info.hpp"
 
 extern char **environ;

@@ -12,9 +12,35 @@
 // Synchronisation: g_state is atomic (acquire/release); the allocator has its own locks.
 #pragma once
 
-#include <atomic>
-#include <cstdint>
+// The system headers and lower layers the core uses, first, with default visibility ...
+#include <linux/futex.h>
+#include <sys/mman.h>
+#include <sys/syscall.h>
+#include <time.h>
+#include <unistd.h>
 
+#include <algorithm>
+#include <atomic>
+#include <bit>
+#include <cerrno>
+#include <concepts>
+#include <cstddef>
+#include <cstdint>
+#include <cstring>
+#include <new>
+#include <type_traits>
+
+#include "base/bits.hpp"
+#include "base/check.hpp"
+#include "base/units.hpp"
+#include "pal/alloc_os_futex.hpp"
+#include "pal/alloc_os_memory.hpp"
+#include "pal/os_memory.hpp"
+
+// ... then the core with hidden visibility, so the shim reaches its tables (size classes, object
+// checks) and template code PC-relative instead of through the GOT.  The exported functions are
+// declared outside this region (system headers, include/hpmm/hpmm.h).
+#pragma GCC visibility push(hidden)
 #include "cache/allocator.hpp"
 #include "cache/env_config.hpp"
 #include "heap/real_os.hpp"
@@ -56,3 +82,5 @@ inline ThreadCache *cache() {
 }
 
 }  // namespace hpmm::shim
+
+#pragma GCC visibility pop
