@@ -4,6 +4,7 @@
 //
 // Invariants (valid()), for every frame f:
 //   table.in_use(f)  <=>  pte[f] != nullptr  <=>  pte[f]->present() && pte[f]->pfn(size) == f
+//   dirty[f] == pte[f]->dirty()  (every write of D goes through mark_dirty)
 //   slot[f] != kNoSlot  =>  the swap store holds a copy of the page as it was when it came in
 //                           (a page brought in by a major fault keeps its slot; its copy is valid
 //                           until the page is written, and a dirty page is written back to it)
@@ -47,8 +48,8 @@ class FramePool {
         bytes_(bytes_of(size).value),
         chunks_(bytes_ / kChunk),
         table_(nframes, seed),
-        pte_(nframes, nullptr),
-        slot_(nframes, kNoSlot),
+        meta_(nframes, Meta{nullptr, kNoSlot}),
+        dirty_((uint64_t{nframes} + 63) / 64, 0),
         mem_(mem),
         pending_(S::kKeepsData ? (uint64_t{nframes} * chunks_ + 63) / 64 : 0, 0),
         swap_(bytes_, max_slots) {}
@@ -57,7 +58,15 @@ class FramePool {
   FrameTable<P> &table() { return table_; }
   const FrameTable<P> &table() const { return table_; }
   S &swap() { return swap_; }
-  Pte *pte_of(uint32_t frame) const { return pte_[frame]; }
+  Pte *pte_of(uint32_t frame) const { return meta_[frame].pte; }
+  // Sets the dirty bit of the page in frame (in its PTE and in the pool's copy of it).
+  void mark_dirty(uint32_t frame) { mark_dirty(frame, meta_[frame].pte); }
+  // The same when the caller holds the PTE (a walk): no load of the frame's metadata.
+  void mark_dirty(uint32_t frame, Pte *pte) {
+    HPMM_ASSERT(meta_[frame].pte == pte);
+    pte->set_dirty(true);
+    dirty_[frame / 64] |= uint64_t{1} << (frame % 64);
+  }
   uint64_t page_bytes() const { return bytes_; }
 
   // Brings the page keyed key, whose PTE is *pte (not present), into a frame at time t; evicts a
@@ -73,8 +82,7 @@ class FramePool {
       r.victim_key = placed.victim_key;
       r.wrote_back = evict(placed.frame);
     }
-    pte_[r.frame] = pte;
-    slot_[r.frame] = slot;
+    meta_[r.frame] = {pte, slot};
     if constexpr (S::kKeepsData) {
       if (r.major) {
         bool ok = swap_.read(slot, {frame_bytes(r.frame), bytes_});
@@ -102,23 +110,55 @@ class FramePool {
     return frame_bytes(frame) + offset;
   }
 
+  // Deferred PTE updates of victims.  Storing to a victim's PTE, a cold line, at once would hold
+  // up every later store until the line arrives; instead the store is queued with a prefetch and
+  // made kDeferred evictions later, or as soon as a walk reaches that PTE (settle()), or at the
+  // end of each batch (settle_all()).  So no one ever reads a PTE with an update pending.
+  void settle(const Pte *pte) {
+    for (Deferred &d : deferred_)
+      if (d.pte == pte) {
+        *d.pte = d.value;
+        d.pte = nullptr;
+      }
+  }
+  void settle_all() {
+    for (Deferred &d : deferred_)
+      if (d.pte) {
+        *d.pte = d.value;
+        d.pte = nullptr;
+      }
+  }
+
   bool valid() const {
     if (!table_.valid() || !swap_.valid()) return false;
-    for (uint32_t f = 0; f < pte_.size(); ++f) {
-      if (table_.in_use(f) != (pte_[f] != nullptr)) return false;
-      if (pte_[f] && (!pte_[f]->present() || pte_[f]->pfn(size_).value != f)) return false;
+    for (const Deferred &d : deferred_)
+      if (d.pte) return false;  // checked between batches, when all are settled
+    for (uint32_t f = 0; f < meta_.size(); ++f) {
+      const Pte *p = meta_[f].pte;
+      if (table_.in_use(f) != (p != nullptr)) return false;
+      if (p && (!p->present() || p->pfn(size_).value != f)) return false;
+      if (p && p->dirty() != is_dirty(f)) return false;
+      if (!p && (is_dirty(f) || meta_[f].slot != kNoSlot)) return false;
     }
     return true;
   }
 
  private:
   std::byte *frame_bytes(uint32_t frame) const { return mem_ + uint64_t{frame} * bytes_; }
+  bool is_dirty(uint32_t frame) const { return (dirty_[frame / 64] >> (frame % 64)) & 1; }
+
+  void defer(Pte *pte, Pte value) {
+    Deferred &d = deferred_[next_deferred_++ % kDeferred];
+    if (d.pte) *d.pte = d.value;  // the oldest
+    __builtin_prefetch(pte, 1);
+    d = {pte, value};
+  }
 
   // Unmaps the page in frame; returns whether it was written back.
   bool evict(uint32_t frame) {
-    Pte *v = pte_[frame];
-    uint64_t slot = slot_[frame];
-    const bool dirty = v->dirty();
+    Pte *v = meta_[frame].pte;
+    uint64_t slot = meta_[frame].slot;
+    const bool dirty = is_dirty(frame);  // the pool's copy: no load of the victim's PTE
     if (dirty) {
       if (slot == kNoSlot) {
         slot = swap_.allocate();
@@ -129,9 +169,9 @@ class FramePool {
         HPMM_CHECK(ok, "swap: writing a page back failed");
       }
     }
-    *v = slot != kNoSlot ? Pte::swapped_out(slot, size_) : Pte{};
-    pte_[frame] = nullptr;
-    slot_[frame] = kNoSlot;
+    defer(v, slot != kNoSlot ? Pte::swapped_out(slot, size_) : Pte{});
+    meta_[frame] = {nullptr, kNoSlot};
+    dirty_[frame / 64] &= ~(uint64_t{1} << (frame % 64));
     return dirty;
   }
 
@@ -153,8 +193,21 @@ class FramePool {
   uint64_t bytes_;   // page bytes
   uint64_t chunks_;  // 4 KiB chunks per frame
   FrameTable<P> table_;
-  std::vector<Pte *> pte_;         // frame -> the PTE mapping it, or null when free
-  std::vector<uint64_t> slot_;     // frame -> swap slot holding a copy of its page, or kNoSlot
+  // Per frame: the PTE mapping it (null when free) and the swap slot holding a copy of its page
+  // (kNoSlot if none), together so that an eviction touches one line.
+  struct Meta {
+    Pte *pte;
+    uint64_t slot;
+  };
+  std::vector<Meta> meta_;
+  std::vector<uint64_t> dirty_;  // bit per frame == its PTE's dirty bit (read on eviction)
+  static constexpr uint32_t kDeferred = 8;
+  struct Deferred {
+    Pte *pte = nullptr;  // null: no update pending in this entry
+    Pte value;
+  };
+  Deferred deferred_[kDeferred];
+  uint32_t next_deferred_ = 0;
   std::byte *mem_;                 // frame memory (data mode), owned by the MMU
   std::vector<uint64_t> pending_;  // bit per chunk: still to be zero-filled (data mode)
   S swap_;

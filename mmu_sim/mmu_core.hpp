@@ -73,9 +73,15 @@ class MmuCore final : public MmuImpl {
 
   void run_batch(std::span<const Access> batch) override {
     Tally n = begin();
+    const uint64_t walks0 = s_.walks;
     uint64_t t = n.t0;
     uint64_t stores = 0, others = 0;  // loads = batch - stores - others
-    for (const Access &a : batch) {
+    const bool pf = prefetch_;
+    if (pf)
+      for (size_t i = 0; i < kAhead && i < batch.size(); ++i) prefetch_pte(batch[i].addr);
+    for (size_t i = 0; i < batch.size(); ++i) {
+      const Access &a = batch[i];
+      if (pf && i + kAhead < batch.size()) prefetch_pte(batch[i + kAhead].addr);
       const uint32_t k = static_cast<uint32_t>(a.kind);
       if (HPMM_LIKELY(k <= static_cast<uint32_t>(AccessKind::kStore))) {
         stores += k;
@@ -88,6 +94,8 @@ class MmuCore final : public MmuImpl {
     s_.writes += stores;
     s_.reads += batch.size() - stores - others;
     end(n, t);
+    settle_all();
+    prefetch_ = (s_.walks - walks0) * 8 > t - n.t0;  // more than 1 walk in 8 translations
   }
 
   void load(uint64_t addr, void *out, size_t n) override {
@@ -231,6 +239,7 @@ class MmuCore final : public MmuImpl {
       addr = (addr + k) & va_mask_;
     }
     end(tally, t);
+    settle_all();
   }
 
   HPMM_INLINE Xlat translate(uint64_t va, bool write, uint64_t &next_t) {
@@ -254,7 +263,7 @@ class MmuCore final : public MmuImpl {
     const uint32_t frame = static_cast<uint32_t>(d >> 1);
     if (HPMM_UNLIKELY(write & !(d & 1))) {
       d |= 1;
-      pool_[index_of(size)]->pte_of(frame)->set_dirty(true);
+      pool_[index_of(size)]->mark_dirty(frame);
     }
     if (touch_every_) pool_[index_of(size)]->table().touch(frame, t);
     return {frame, size};
@@ -292,6 +301,7 @@ class MmuCore final : public MmuImpl {
     FramePool<PR, SW> &pool = *pool_[index_of(size)];
     Pte *pte = pt_.leaf_slot(canonical(base), size, true);
     HPMM_CHECK(pte != nullptr, "page table: out of memory for a node");
+    pool.settle(pte);
     uint32_t frame;
     if (pte->present()) {
       frame = static_cast<uint32_t>(pte->pfn(size).value);
@@ -307,10 +317,28 @@ class MmuCore final : public MmuImpl {
       frame = in.frame;
     }
     pte->set_accessed(true);
-    if (write) pte->set_dirty(true);
+    if (write) pool.mark_dirty(frame, pte);
+    if (size == PageSize::k4K) {
+      LeafNode &l = leaf_nodes_[(base >> 21) % kLeafNodes];
+      l.tag = base >> 21;
+      l.first = pte - ((base >> 12) & 511);
+    }
     const int64_t slot = tlb_.fill_from_walk(base, size, uint64_t{frame} << 1 | pte->dirty());
     remember(va, size, slot);
     return {frame, size};
+  }
+
+  // A hint for the walks ahead of a miss-heavy batch: fetch the PTE of a 4 KiB page whose
+  // page-table node a walk has seen.  It changes no state but the host's caches.
+  HPMM_INLINE void prefetch_pte(uint64_t addr) const {
+    const uint64_t va = addr & va_mask_, k = va >> 21;
+    const LeafNode &l = leaf_nodes_[k % kLeafNodes];
+    if (l.tag == k) __builtin_prefetch(l.first + ((va >> 12) & 511), 1);
+  }
+
+  void settle_all() {
+    for (auto &p : pool_)
+      if (p) p->settle_all();
   }
 
   // The page table takes canonical addresses: sign-extend from the top address bit.
@@ -342,6 +370,18 @@ class MmuCore final : public MmuImpl {
   PageTable pt_;
   std::optional<FramePool<PR, SW>> pool_[kPageSizeCount];
   std::vector<uint64_t> future_;  // OPT's next-use array (the policies hold spans of it)
+
+  // Prefetching for miss-heavy batches (only a speed hint, see prefetch_pte): where walks found
+  // level-1 page-table nodes, direct-mapped by va >> 21.  Nodes are never freed while the MMU
+  // lives (it never unmaps), and a stale entry would only prefetch a useless line.
+  static constexpr size_t kAhead = 8;  // accesses prefetched ahead
+  static constexpr uint64_t kLeafNodes = 4096;
+  struct LeafNode {
+    uint64_t tag = ~uint64_t{0};
+    Pte *first = nullptr;  // the node's entry 0
+  };
+  std::vector<LeafNode> leaf_nodes_ = std::vector<LeafNode>(kLeafNodes);
+  bool prefetch_ = false;
 };
 
 }  // namespace hpmm::sim

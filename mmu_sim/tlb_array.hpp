@@ -10,7 +10,6 @@
 // victim is dropped (nothing moves between levels).  Not thread-safe: one per simulated core.
 #pragma once
 
-#include <algorithm>
 #include <cstdint>
 #include <vector>
 
@@ -90,11 +89,13 @@ class TlbArray {
     HPMM_ASSERT(find(set, tag) < 0 && tag != kInvalidTag);
     const uint64_t base = uint64_t{set} * ways_;
     uint32_t way = ways_;
-    for (uint32_t w = 0; w < ways_; ++w)
-      if (tag_[base + w] == kInvalidTag) {
-        way = w;
-        break;
-      }
+    if constexpr (!R::kVictimPrefersInvalid) {
+      for (uint32_t w = 0; w < ways_; ++w)
+        if (tag_[base + w] == kInvalidTag) {
+          way = w;
+          break;
+        }
+    }
     if (way == ways_) way = policy_.victim(set);
     const uint64_t slot = base + way;
     if (evicted) *evicted = {tag_[slot] != kInvalidTag, tag_[slot]};
@@ -109,9 +110,9 @@ class TlbArray {
     int64_t slot = find(set, tag);
     if (slot < 0) return false;
     tag_[slot] = kInvalidTag;
+    policy_.on_invalidate(set, static_cast<uint32_t>(slot - int64_t{set} * ways_));
     return true;
   }
-  void flush() { std::fill(tag_.begin(), tag_.end(), kInvalidTag); }
 
   uint64_t valid_entries() const {
     uint64_t n = 0;
