@@ -161,12 +161,16 @@ RunResult run(const std::vector<std::string> &argv, const RunOptions &opt) {
   }
   for (int fd : fds)
     if (fd >= 0) close(fd);
-  int status = 0;
-  // The output pipes closed: the child is exiting (or was killed).  Its own children (a
-  // compiler driver's) may outlive it only if they detached their pipes; kill the group anyway.
-  while (waitpid(pid, &status, 0) < 0 && errno == EINTR) {
+  // The output pipes closed: the child is exiting (or was killed).  Wait for it without reaping
+  // it, so its pid (the group's id) cannot be reused while the rest of its group -- a compiler
+  // driver's children that detached their pipes, say -- is killed; then reap it.
+  siginfo_t info;
+  while (waitid(P_PID, static_cast<id_t>(pid), &info, WEXITED | WNOWAIT) < 0 && errno == EINTR) {
   }
   killpg(pid, SIGKILL);
+  int status = 0;
+  while (waitpid(pid, &status, 0) < 0 && errno == EINTR) {
+  }
   r.exited = WIFEXITED(status);
   r.status = r.exited ? WEXITSTATUS(status) : -1;
   r.signaled = WIFSIGNALED(status);
