@@ -12,6 +12,12 @@
 //   clock   second chance with a hand and one reference bit      (policy_clock.hpp)
 //   opt     evict the page whose next use is farthest (Belady)   (policy_opt.hpp)
 //   random  evict a uniformly chosen page, seeded                (policy_random.hpp)
+// and beside them the scan-resistant policies, each stated in its header with its reference:
+//   2q      A1in FIFO, A1out ghost keys, Am LRU (Johnson, Shasha)      (policy_2q.hpp)
+//   arc     T1, T2, ghosts B1, B2, adaptive p (Megiddo, Modha)         (policy_arc.hpp)
+//   lirs    stack S, queue Q, LIR/HIR status (Jiang, Zhang)            (policy_lirs.hpp)
+//   linux   active/inactive lists with reference bits (Linux vmscan)   (policy_active_inactive.hpp)
+// Their ghost lists hold at most nframes keys (policy_ghosts.hpp, key_map.hpp).
 //
 // The protocol, for each frame f:  free --on_fill--> holds a page --on_access*--> ...
 //   then either  --victim(key) returns f--> detached --on_fill(f, key)--> holds the new page
@@ -27,7 +33,8 @@
 //
 // Hot path: on_access runs on every simulated reference (in the default reference-bit mode), so
 // for fifo, lru, clock and random it is O(1) and a handful of instructions; opt's is O(log n)
-// worst case, O(1) expected.  Policies are not thread-safe; one per frame pool, owned by its
+// worst case, O(1) expected; 2q, arc, lirs and linux are O(1) (lirs amortised), a hash lookup
+// added on a fault.  Policies are not thread-safe; one per frame pool, owned by its
 // FrameTable.
 #pragma once
 
