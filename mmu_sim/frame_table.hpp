@@ -19,6 +19,7 @@
 #include <algorithm>
 #include <cstdint>
 #include <functional>
+#include <utility>
 #include <vector>
 
 #include "base/check.hpp"
@@ -35,16 +36,18 @@ class FrameTable {
     uint64_t victim_key;  // that page's key (0 when !evicted)
   };
 
-  // nframes in [1, 2^31] (checked); seed is passed to the policy.
-  FrameTable(uint32_t nframes, uint64_t seed)
+  // nframes in [1, 2^31] (checked); seed, and the policy's parameters if any, are passed to the
+  // policy: P(nframes, seed, policy_args...).
+  template <class... A>
+  FrameTable(uint32_t nframes, uint64_t seed, A &&...policy_args)
       : n_(checked(nframes)),
         owner_(n_, 0),
         in_use_((size_t{n_} + 63) / 64, 0),
-        policy_(n_, seed) {}
+        policy_(n_, seed, std::forward<A>(policy_args)...) {}
 
   // Places page_key, referenced at position t, in the lowest free frame or else in the policy's
-  // victim; records the new owner and calls the policy's on_fill.  The caller must not place a
-  // key that is already resident (the table does not look keys up).
+  // victim (chosen for page_key); records the new owner and calls the policy's on_fill.  The caller
+  // must not place a key that is already resident (the table does not look keys up).
   Placement place(uint64_t page_key, uint64_t t) {
     Placement p{0, false, 0};
     if (!released_.empty()) {
@@ -56,14 +59,14 @@ class FrameTable {
       p.frame = fresh_++;
       ++used_;
     } else {
-      p.frame = policy_.victim(t);
+      p.frame = policy_.victim(page_key, t);
       HPMM_CHECK(p.frame < n_ && in_use(p.frame), "FrameTable: the policy chose a free frame");
       p.evicted = true;
       p.victim_key = owner_[p.frame];
     }
     owner_[p.frame] = page_key;
     in_use_[p.frame / 64] |= uint64_t{1} << (p.frame % 64);
-    policy_.on_fill(p.frame, t);
+    policy_.on_fill(p.frame, page_key, t);
     return p;
   }
 

@@ -25,7 +25,7 @@ class ClockPolicy {
  public:
   ClockPolicy(uint32_t nframes, uint64_t /*seed*/) : n_(checked(nframes)), state_(n_, kFree) {}
 
-  void on_fill(uint32_t frame, uint64_t /*t*/) {
+  void on_fill(uint32_t frame, uint64_t /*key*/, uint64_t /*t*/) {
     HPMM_CHECK(frame < n_ && state_[frame] == kFree, "ClockPolicy::on_fill: frame holds a page");
     state_[frame] = kSet;
     ++used_;
@@ -34,7 +34,7 @@ class ClockPolicy {
     HPMM_ASSERT(frame < n_ && state_[frame] != kFree);
     state_[frame] = kSet;
   }
-  uint32_t victim(uint64_t /*t*/) {
+  uint32_t victim(uint64_t /*key*/, uint64_t /*t*/) {
     HPMM_CHECK(used_ > 0, "ClockPolicy::victim: no frame holds a page");
     uint8_t *s = state_.data();
     uint32_t h = hand_;

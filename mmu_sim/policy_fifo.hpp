@@ -19,9 +19,9 @@ class FifoPolicy {
  public:
   FifoPolicy(uint32_t nframes, uint64_t /*seed*/) : fill_order_(checked(nframes)) {}
 
-  void on_fill(uint32_t frame, uint64_t /*t*/) { fill_order_.push_back(frame); }
+  void on_fill(uint32_t frame, uint64_t /*key*/, uint64_t /*t*/) { fill_order_.push_back(frame); }
   void on_access(uint32_t /*frame*/, uint64_t /*t*/) {}
-  uint32_t victim(uint64_t /*t*/) {
+  uint32_t victim(uint64_t /*key*/, uint64_t /*t*/) {
     HPMM_CHECK(!fill_order_.empty(), "FifoPolicy::victim: no frame holds a page");
     uint32_t f = fill_order_.front();
     fill_order_.remove(f);

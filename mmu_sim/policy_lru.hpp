@@ -22,9 +22,9 @@ class LruPolicy {
  public:
   LruPolicy(uint32_t nframes, uint64_t /*seed*/) : recency_(checked(nframes)) {}
 
-  void on_fill(uint32_t frame, uint64_t /*t*/) { recency_.push_front(frame); }
+  void on_fill(uint32_t frame, uint64_t /*key*/, uint64_t /*t*/) { recency_.push_front(frame); }
   void on_access(uint32_t frame, uint64_t /*t*/) { recency_.move_to_front(frame); }
-  uint32_t victim(uint64_t /*t*/) {
+  uint32_t victim(uint64_t /*key*/, uint64_t /*t*/) {
     HPMM_CHECK(!recency_.empty(), "LruPolicy::victim: no frame holds a page");
     uint32_t f = recency_.back();
     recency_.remove(f);

@@ -99,7 +99,7 @@ class OptPolicy {
   // The future of the whole reference string; must be set before the first on_fill.
   void set_future(std::span<const uint64_t> next_use) { future_ = next_use; }
 
-  void on_fill(uint32_t frame, uint64_t t) {
+  void on_fill(uint32_t frame, uint64_t /*key*/, uint64_t t) {
     HPMM_CHECK(frame < n_ && pos_[frame] == kOut, "OptPolicy::on_fill: frame holds a page");
     heap_.push_back(Entry{next_of(t), frame});
     sift_up(static_cast<uint32_t>(heap_.size() - 1));
@@ -111,7 +111,7 @@ class OptPolicy {
     sift_up(i);  // keys only grow along a consistent string
     HPMM_ASSERT(pos_[frame] == 0 || !before(heap_[pos_[frame]], heap_[parent(pos_[frame])]));
   }
-  uint32_t victim(uint64_t /*t*/) {
+  uint32_t victim(uint64_t /*key*/, uint64_t /*t*/) {
     HPMM_CHECK(!heap_.empty(), "OptPolicy::victim: no frame holds a page");
     uint32_t f = heap_[0].frame;
     erase_at(0);

@@ -70,13 +70,13 @@ class RandomPolicy {
  public:
   RandomPolicy(uint32_t nframes, uint64_t seed) : n_(checked(nframes)), rng_(seed), held_(n_, 0) {}
 
-  void on_fill(uint32_t frame, uint64_t /*t*/) {
+  void on_fill(uint32_t frame, uint64_t /*key*/, uint64_t /*t*/) {
     HPMM_CHECK(frame < n_ && !held_[frame], "RandomPolicy::on_fill: frame holds a page");
     held_[frame] = 1;
     ++used_;
   }
   void on_access(uint32_t /*frame*/, uint64_t /*t*/) {}
-  uint32_t victim(uint64_t /*t*/) {
+  uint32_t victim(uint64_t /*key*/, uint64_t /*t*/) {
     HPMM_CHECK(used_ > 0, "RandomPolicy::victim: no frame holds a page");
     uint32_t f = rng_.below(n_);
     while (!held_[f]) f = rng_.below(n_);

@@ -94,12 +94,12 @@ Test(frame_table, keys_are_opaque) {
 
 static std::vector<uint32_t> random_victims(uint64_t seed, uint32_t n, int count) {
   RandomPolicy r(n, seed);
-  for (uint32_t f = 0; f < n; ++f) r.on_fill(f, f);
+  for (uint32_t f = 0; f < n; ++f) r.on_fill(f, f, f);
   std::vector<uint32_t> out;
   for (int i = 0; i < count; ++i) {
-    uint32_t v = r.victim(n + i);
+    uint32_t v = r.victim(n + i, n + i);
     out.push_back(v);
-    r.on_fill(v, n + i);
+    r.on_fill(v, n + i, n + i);
   }
   return out;
 }
@@ -123,16 +123,16 @@ Test(random_policy, uniform_over_frames) {
 
 Test(random_policy, picks_only_frames_holding_a_page) {
   RandomPolicy r(64, 3);
-  for (uint32_t f = 0; f < 64; ++f) r.on_fill(f, f);
+  for (uint32_t f = 0; f < 64; ++f) r.on_fill(f, f, f);
   for (uint32_t f = 0; f < 64; ++f)
     if (f % 5 != 0) r.on_free(f);  // 13 frames hold a page
   cr_assert_eq(r.used(), 13u);
   cr_assert(r.valid());
   for (int i = 0; i < 2000; ++i) {
-    uint32_t v = r.victim(100 + i);
+    uint32_t v = r.victim(100 + i, 100 + i);
     cr_assert_eq(v % 5, 0u, "victim %u holds no page", v);
     cr_assert(!r.tracks(v));  // detached until refilled
-    r.on_fill(v, 100 + i);
+    r.on_fill(v, 100 + i, 100 + i);
   }
   cr_assert(r.valid());
   // Through a FrameTable with a driver: every victim was in use.
@@ -147,10 +147,10 @@ Test(random_policy, picks_only_frames_holding_a_page) {
 Test(clock_policy, passes_over_free_frames) {
   // victim() asked while frames are free (FrameTable never does) still picks a held frame.
   ClockPolicy c(4, 0);
-  c.on_fill(0, 0);
-  c.on_fill(2, 1);
+  c.on_fill(0, 10, 0);
+  c.on_fill(2, 12, 1);
   c.on_free(0);
-  cr_assert_eq(c.victim(2), 2u);
+  cr_assert_eq(c.victim(13, 2), 2u);
   cr_assert_eq(c.hand(), 3u);
   cr_assert(c.valid());
 }
@@ -231,9 +231,9 @@ Test(opt_policy, position_beyond_future_aborts, .signal = SIGABRT) {
 }
 Test(lru_policy, victim_of_empty_pool_aborts, .signal = SIGABRT) {
   LruPolicy p(4, 1);
-  p.victim(0);
+  p.victim(1, 0);
 }
 Test(clock_policy, victim_of_empty_pool_aborts, .signal = SIGABRT) {
   ClockPolicy p(4, 1);
-  p.victim(0);
+  p.victim(1, 0);
 }
