@@ -4,6 +4,7 @@
 #include "hpmm/mmu.hpp"
 
 #include <algorithm>
+#include <new>
 #include <utility>
 #include <vector>
 
@@ -88,7 +89,16 @@ std::unique_ptr<Mmu> Mmu::create(const SimConfig &config, std::string *error) {
     if (error) *error = err;
     return nullptr;
   }
-  std::unique_ptr<MmuImpl> impl = make_core(config, memory);
+  // The per-frame metadata and the TLB arrays are sized by the configuration: a machine larger
+  // than this host can hold is a bad configuration, reported, not a crash.
+  std::unique_ptr<MmuImpl> impl;
+  try {
+    impl = make_core(config, memory);
+  } catch (const std::bad_alloc &) {
+    if (error)
+      *error = "frames: not enough memory on this host for the frame tables and TLBs asked for";
+    return nullptr;
+  }
   impl->config = config;
   impl->memory = std::move(memory);
   return std::unique_ptr<Mmu>(new Mmu(std::move(impl)));

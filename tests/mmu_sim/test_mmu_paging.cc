@@ -250,3 +250,15 @@ Test(mmu_paging, batch_size_changes_no_count) {
     cr_assert_gt(s[0].faults_major, 100u);
   }
 }
+
+Test(mmu_paging, a_machine_larger_than_the_host_is_refused) {
+  // 2^31 frames of 2 MiB with data on: 4 PiB of frame memory cannot be reserved.
+  SimConfig c = small_config();
+  c.data = true;
+  c.page_size = PageSize::k2M;
+  c.frames[1] = uint64_t{1} << 31;
+  std::string err;
+  auto m = Mmu::create(c, &err);
+  cr_assert(m == nullptr);
+  cr_assert(err.find("frames-2m") != std::string::npos, "error: %s", err.c_str());
+}
