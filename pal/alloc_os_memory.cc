@@ -75,6 +75,13 @@ uint64_t copy_readable(void *dst, const void *src, Bytes n) {
   return done;
 }
 
+bool is_mapped(const void *p) {
+  ErrnoGuard guard;
+  unsigned char v;
+  void *page = reinterpret_cast<void *>(reinterpret_cast<uintptr_t>(p) & ~uintptr_t{4095});
+  return ::mincore(page, 1, &v) == 0 || errno != ENOMEM;
+}
+
 void *map_shared_page() {
   ErrnoGuard guard;
   void *p = ::mmap(nullptr, 4096, PROT_READ | PROT_WRITE, MAP_SHARED | MAP_ANONYMOUS, -1, 0);

@@ -35,6 +35,9 @@ uint64_t copy_readable(void *dst, const void *src, Bytes n);
 // release delay, where milliseconds do not matter.
 uint64_t coarse_now_ns();
 
+// Whether the page holding p is mapped (mincore; errno preserved).
+bool is_mapped(const void *p);
+
 // One zeroed page shared with the children this process forks (MAP_SHARED | MAP_ANONYMOUS),
 // for the fork handshake; nullptr on failure.
 void *map_shared_page();
