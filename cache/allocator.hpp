@@ -286,7 +286,7 @@ class Allocator {
     uint32_t off = (entry_page(e) << kPageShift) |
                    static_cast<uint32_t>(reinterpret_cast<uintptr_t>(p) & (kPageSize - 1));
     HPMM_CHECK(is_object_start(off, cls),
-               "free of a pointer hpmm never gave out (inside a small object)");
+               "free of an invalid pointer: inside a small object, not its start");
   }
 
   // Small objects of a thread without a cache, large objects, foreign pointers.
@@ -309,12 +309,14 @@ class Allocator {
   bool free_large(void *p, uint64_t e) {
     LockGuard g(heap_.lock());
     if (e == 0) {
-      HPMM_CHECK(!heap_.owns(p), "free of a pointer hpmm never gave out (or a double free)");
+      HPMM_CHECK(
+          !heap_.owns(p),
+          "free of an invalid pointer: inside the heap but not allocated (or a double free)");
       return false;
     }
     Span *s = entry_span(e);
     HPMM_CHECK(s->start == reinterpret_cast<uintptr_t>(p),
-               "free of a pointer hpmm never gave out (inside a large object)");
+               "free of an invalid pointer: inside a large object, not its start");
     heap_.delete_span(s);
     return true;
   }

@@ -212,6 +212,13 @@ class PageHeap {
     huge_.unshare_hugetlb(copy);
   }
   uint64_t hugetlb_pages() const { return huge_.hugetlb_pages(); }
+  // fn(base) for every hugepage on a hugetlb pool page, in the order unshare_hugetlb visits them.
+  template <class Fn>
+  void for_each_hugetlb(Fn &&fn) const {
+    for (Arena *a = huge_.arenas(); a != nullptr; a = a->next)
+      for (uint32_t h = 0; h < a->nhp; ++h)
+        if (a->hp[h].backing == Backing::kHugetlb) fn(a->hp[h].base);
+  }
   // Calls fn(base, bytes) for every arena (for measuring what the kernel maps with huge pages).
   template <class Fn>
   void for_each_arena(Fn &&fn) const {

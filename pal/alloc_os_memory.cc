@@ -32,6 +32,7 @@ int map_hugetlb_at(void *p) {
     ::munmap(m.ptr, k2M);
     return err;
   }
+  ::madvise(p, k2M, MADV_DONTFORK);
   return 0;
 }
 
@@ -41,22 +42,6 @@ int replace_with_plain(void *p, Bytes size) {
   void *r = ::mmap(p, size.value, PROT_READ | PROT_WRITE,
                    MAP_PRIVATE | MAP_ANONYMOUS | MAP_NORESERVE | MAP_FIXED, -1, 0);
   return r == MAP_FAILED ? errno : 0;
-}
-
-int copy_to_plain(void *p, Bytes size) {
-  ErrnoGuard guard;
-  if (!aligned(p, size.value)) return EINVAL;
-  void *t = ::mmap(nullptr, size.value, PROT_READ | PROT_WRITE,
-                   MAP_PRIVATE | MAP_ANONYMOUS | MAP_NORESERVE, -1, 0);
-  if (t == MAP_FAILED) return errno;
-  std::memcpy(t, p, size.value);
-  void *r = ::mremap(t, size.value, size.value, MREMAP_MAYMOVE | MREMAP_FIXED, p);
-  if (r == MAP_FAILED) {
-    int err = errno;
-    ::munmap(t, size.value);
-    return err;
-  }
-  return 0;
 }
 
 uint64_t copy_readable(void *dst, const void *src, Bytes n) {
@@ -75,9 +60,17 @@ uint64_t copy_readable(void *dst, const void *src, Bytes n) {
   return done;
 }
 
-void *map_shared_page() {
+bool is_mapped(const void *p) {
   ErrnoGuard guard;
-  void *p = ::mmap(nullptr, 4096, PROT_READ | PROT_WRITE, MAP_SHARED | MAP_ANONYMOUS, -1, 0);
+  unsigned char v;
+  void *page = reinterpret_cast<void *>(reinterpret_cast<uintptr_t>(p) & ~uintptr_t{4095});
+  return ::mincore(page, 1, &v) == 0 || errno != ENOMEM;
+}
+
+void *map_shared(Bytes size) {
+  ErrnoGuard guard;
+  void *p = ::mmap(nullptr, size.value, PROT_READ | PROT_WRITE,
+                   MAP_SHARED | MAP_ANONYMOUS | MAP_NORESERVE, -1, 0);
   return p == MAP_FAILED ? nullptr : p;
 }
 

@@ -8,11 +8,10 @@
 //   map_hugetlb_at(p)       takes one 2 MiB page from the hugetlb pool (reserved at once: ENOMEM
 //                           now when the pool is short, never SIGBUS later) and moves it to p,
 //                           replacing what was mapped there (mremap, so p is never left
-//                           unmapped); on failure p is unchanged.
+//                           unmapped); on failure p is unchanged.  The page is MADV_DONTFORK:
+//                           a fork child does not inherit it (the shim copies it instead).
 //   replace_with_plain(p,n) maps fresh private anonymous MAP_NORESERVE memory over [p, p + n):
 //                           a hugetlb page there goes back to the pool.
-//   copy_to_plain(p, n)     replaces [p, p + n) with plain anonymous memory holding the same
-//                           bytes (for a fork child, so that it never needs the pool's pages).
 //   copy_readable(d, s, n)  copies up to n bytes from s to d, stopping at the first unreadable
 //                           page instead of faulting (process_vm_readv on this process); returns
 //                           the bytes copied.  For realloc of a block of unknown size that hpmm
@@ -27,7 +26,6 @@ namespace hpmm::pal {
 
 int map_hugetlb_at(void *p);
 int replace_with_plain(void *p, Bytes size);
-int copy_to_plain(void *p, Bytes size);
 uint64_t copy_readable(void *dst, const void *src, Bytes n);
 
 // CLOCK_MONOTONIC_COARSE in nanoseconds: the kernel's tick-granular clock (a few ms), read from
@@ -35,8 +33,11 @@ uint64_t copy_readable(void *dst, const void *src, Bytes n);
 // release delay, where milliseconds do not matter.
 uint64_t coarse_now_ns();
 
-// One zeroed page shared with the children this process forks (MAP_SHARED | MAP_ANONYMOUS),
-// for the fork handshake; nullptr on failure.
-void *map_shared_page();
+// Whether the page holding p is mapped (mincore; errno preserved).
+bool is_mapped(const void *p);
+
+// size bytes of zeroed memory shared with the children this process forks (MAP_SHARED |
+// MAP_ANONYMOUS, MAP_NORESERVE), for the fork handshake; nullptr on failure.
+void *map_shared(Bytes size);
 
 }  // namespace hpmm::pal

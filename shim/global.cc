@@ -6,6 +6,7 @@
 #include <sys/auxv.h>
 #include <unistd.h>
 
+#include <cstring>
 #include <new>
 
 #include "include/hpmm/hpmm.h"
@@ -74,52 +75,89 @@ void on_thread_exit(void *p) {
   heap().destroy_cache(tc);
 }
 
-// The fork handshake for hugetlb pages.  A private hugetlb page shared by parent and child needs
-// a pool page on the first write to it; when the pool is empty the kernel takes the page away
-// from the child (which then dies of SIGBUS).  So the child copies its hugetlb pages to plain
-// memory at once, and the parent waits (at most kForkWaitNs) until the child says it is done
-// before the forking thread returns to the program and writes.  Other threads of the parent are
-// not stopped: with an empty pool, their writes during the copy can still cost the child its
-// page (hpmm(3), NOTES).  fork_sync[0] counts forks, fork_sync[1] the children done.
+// fork() and hugetlb pages.  A private hugetlb page shared by a parent and its child needs a
+// pool page at the first write to it; when the pool has none the kernel takes the page away from
+// the child, which then dies of SIGBUS.  So hugetlb pages are mapped MADV_DONTFORK (the child
+// does not inherit them) and copied instead, through a shared 2 MiB staging buffer, one page at
+// a time: the parent (holding every allocator lock, so the set of pages is the one the child
+// sees) copies page k into the stage and posts k; the child maps plain memory where page k was,
+// copies it out and acknowledges k.  No pool page is ever shared, so nobody needs one for
+// copy-on-write.  Other threads of the parent keep running: what the child gets of their memory
+// is as of the copy, not of the fork, which POSIX allows (a child of a threaded program may not
+// rely on other threads' state).  sync[0]: fork number; sync[1]: (fork << 20 | pages staged);
+// sync[2]: (fork << 20 | pages copied by the child).  A side that waits more than kForkWaitNs
+// gives up: the parent returns, the child stops with a message (its heap would be incomplete).
 constexpr uint64_t kForkWaitNs = 5'000'000'000;
+constexpr uint64_t kStageBytes = uint64_t{2} << 20;
 uint32_t *g_fork_sync = nullptr;
-bool g_fork_waits = false;  // this fork's child copies hugetlb pages
-uint32_t g_fork_want = 0;   // this fork's number (set under the allocator's locks)
+void *g_fork_stage = nullptr;
+bool g_fork_copies = false;  // this fork copies hugetlb pages
+uint32_t g_fork_seq = 0;
+
+uint32_t tag(uint32_t seq, uint32_t k) {
+  return (seq << 20) | k;
+}
+
+// Waits until *word == want; false after the deadline.
+bool wait_for(uint32_t *word, uint32_t want, uint64_t deadline) {
+  for (;;) {
+    uint32_t v = __atomic_load_n(word, __ATOMIC_SEQ_CST);
+    if (v == want) return true;
+    uint64_t now = pal::coarse_now_ns();
+    if (now >= deadline) return false;
+    pal::futex_wait_shared(word, v, deadline - now < 100'000'000 ? deadline - now : 100'000'000);
+  }
+}
+void post(uint32_t *word, uint32_t v) {
+  __atomic_store_n(word, v, __ATOMIC_SEQ_CST);
+  pal::futex_wake_shared(word, 1);
+}
 
 void fork_prepare() {
   if (!ready()) return;
   heap().lock_all();
-  g_fork_waits = g_fork_sync != nullptr && heap().page_heap().hugetlb_pages() != 0;
-  if (g_fork_waits) g_fork_want = __atomic_add_fetch(&g_fork_sync[0], 1, __ATOMIC_SEQ_CST);
+  g_fork_copies =
+      g_fork_sync != nullptr && g_fork_stage != nullptr && heap().page_heap().hugetlb_pages() != 0;
+  if (g_fork_copies)
+    g_fork_seq = (__atomic_add_fetch(&g_fork_sync[0], 1, __ATOMIC_SEQ_CST)) & 0xfff;
 }
 void fork_parent() {
   if (!ready()) return;
-  bool waits = g_fork_waits;
-  uint32_t want = g_fork_want;
-  heap().unlock_all();
-  if (!waits) return;
-  uint64_t deadline = pal::coarse_now_ns() + kForkWaitNs;
-  for (;;) {
-    uint32_t done = __atomic_load_n(&g_fork_sync[1], __ATOMIC_SEQ_CST);
-    if (static_cast<int32_t>(done - want) >= 0) return;
-    uint64_t now = pal::coarse_now_ns();
-    if (now >= deadline) return;  // the child died or is stuck: do not hang the parent
-    pal::futex_wait_shared(&g_fork_sync[1], done, deadline - now);
+  if (g_fork_copies) {
+    uint64_t deadline = pal::coarse_now_ns() + kForkWaitNs;
+    uint32_t k = 0;
+    bool ok = true;
+    heap().page_heap().for_each_hugetlb([&](uintptr_t base) {
+      if (!ok) return;
+      std::memcpy(g_fork_stage, reinterpret_cast<void *>(base), kStageBytes);
+      ++k;
+      post(&g_fork_sync[1], tag(g_fork_seq, k));
+      ok = wait_for(&g_fork_sync[2], tag(g_fork_seq, k), deadline);
+    });
   }
+  heap().unlock_all();
 }
 void fork_child() {
   if (!ready()) return;
   heap().after_fork_child(t_cache);
-  if (heap().page_heap().hugetlb_pages() != 0) {
-    heap().page_heap().unshare_hugetlb([](uintptr_t base) {
-      return pal::copy_to_plain(reinterpret_cast<void *>(base), Bytes(uint64_t{2} << 20)) == 0;
+  if (g_fork_copies) {
+    uint64_t deadline = pal::coarse_now_ns() + kForkWaitNs;
+    uint32_t k = 0;
+    heap().page_heap().unshare_hugetlb([&](uintptr_t base) {
+      void *p = reinterpret_cast<void *>(base);
+      HPMM_CHECK(pal::replace_with_plain(p, Bytes(kStageBytes)) == 0,
+                 "fork: cannot map memory for the parent's hugetlb pages");
+      ++k;
+      HPMM_CHECK(wait_for(&g_fork_sync[1], tag(g_fork_seq, k), deadline),
+                 "fork: the parent did not hand over its hugetlb pages");
+      std::memcpy(p, g_fork_stage, kStageBytes);
+      post(&g_fork_sync[2], tag(g_fork_seq, k));
+      return true;
     });
   }
-  if (g_fork_waits) {
-    __atomic_store_n(&g_fork_sync[1], g_fork_want, __ATOMIC_SEQ_CST);
-    pal::futex_wake_shared(&g_fork_sync[1], 1);
-  }
-  g_fork_sync = nullptr;  // the page is the parent's handshake, not this process's
+  // The handshake memory is the parent's; this process makes its own if it uses the pool.
+  g_fork_sync = nullptr;
+  g_fork_stage = nullptr;
 }
 
 void report_bad_env() {
@@ -159,7 +197,10 @@ namespace {
 __attribute__((constructor(101))) void on_load() {
   ensure_init();
   if (!g_env_read) configure(false);
-  if (g_backing.hugetlb) g_fork_sync = static_cast<uint32_t *>(pal::map_shared_page());
+  if (g_backing.hugetlb) {
+    g_fork_sync = static_cast<uint32_t *>(pal::map_shared(Bytes(4096)));
+    g_fork_stage = pal::map_shared(Bytes(kStageBytes));
+  }
   pthread_atfork(fork_prepare, fork_parent, fork_child);
   report_bad_env();
 }

@@ -39,9 +39,22 @@ __attribute__((noinline)) void *malloc_slow(size_t n) {
   return p;
 }
 
+// A pointer outside every arena.  Blocks given out before hpmm took over (ld.so's minimal malloc)
+// are left alone and counted; but an address that is not mapped at all, or lies on the calling
+// thread's stack (within 8 MiB above its stack pointer), cannot be a heap block: the program is
+// stopped, as for any invalid free.
+__attribute__((noinline)) void foreign(void *p) {
+  uintptr_t a = reinterpret_cast<uintptr_t>(p);
+  uintptr_t sp = reinterpret_cast<uintptr_t>(__builtin_frame_address(0));
+  HPMM_CHECK(!(a >= sp && a - sp < (uintptr_t{8} << 20)),
+             "free of an invalid pointer: an address on the stack");
+  HPMM_CHECK(pal::is_mapped(p), "free of an invalid pointer: an address that is not mapped");
+  g_foreign_frees.fetch_add(1, std::memory_order_relaxed);
+}
+
 __attribute__((noinline)) void free_slow(void *p) {
   if (!ready()) return;  // nothing was given out yet: p is foreign
-  if (!heap().free(p, cache())) g_foreign_frees.fetch_add(1, std::memory_order_relaxed);
+  if (!heap().free(p, cache())) foreign(p);
 }
 
 void *aligned_impl(size_t align, size_t n) {
@@ -50,9 +63,10 @@ void *aligned_impl(size_t align, size_t n) {
   return p;
 }
 
-// glibc's memalign: small alignments are malloc's; others round up to a power of two.
+// glibc's memalign: small alignments are malloc's; others round up to a power of two.  (malloc
+// gives 8-byte objects 8-byte alignment only, so 16 goes through alloc_aligned.)
 void *memalign_impl(size_t align, size_t n) {
-  if (align <= 16) return malloc(n);
+  if (align <= 8) return malloc(n);
   if (align > SIZE_MAX / 2 + 1) {
     errno = EINVAL;
     return nullptr;
@@ -64,7 +78,7 @@ void *memalign_impl(size_t align, size_t n) {
 // realloc of a block hpmm did not give out: its size is unknown, so copy what is readable of
 // the new size into a new block (bytes past the old block are indeterminate, as realloc allows).
 void *realloc_foreign(void *p, size_t n) {
-  g_foreign_frees.fetch_add(1, std::memory_order_relaxed);
+  foreign(p);
   void *q = malloc(n);
   if (q != nullptr) pal::copy_readable(q, p, Bytes(n));
   return q;
@@ -106,8 +120,7 @@ void free(void *p) noexcept {
   if (p == nullptr) return;
   ThreadCache *tc = t_cache;
   if (__builtin_expect(tc != nullptr, 1)) {
-    if (__builtin_expect(!heap().free(p, tc), 0))
-      g_foreign_frees.fetch_add(1, std::memory_order_relaxed);
+    if (__builtin_expect(!heap().free(p, tc), 0)) foreign(p);
     return;
   }
   free_slow(p);
@@ -134,7 +147,8 @@ void *realloc(void *p, size_t n) noexcept {
   if (!ready()) return realloc_foreign(p, n);
   size_t old = heap().usable_size(p);
   if (old == 0) {
-    HPMM_CHECK(!heap().owns(p), "realloc of a pointer hpmm never gave out (or a freed one)");
+    HPMM_CHECK(!heap().owns(p),
+               "realloc of an invalid pointer: inside the heap but not allocated (or freed)");
     return realloc_foreign(p, n);
   }
   if (n <= old && n > old / 2) return p;  // fits, and not worth moving to a smaller block
