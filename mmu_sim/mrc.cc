@@ -196,10 +196,9 @@ FaultCurve lru_fault_curve(std::span<const uint64_t> refs) {
 
 std::string lru_fault_curve(PageRefSource &refs, FaultCurve *out) {
   LruCurveBuilder b;
-  uint64_t buf[4096];
-  for (size_t n; (n = refs.next(buf)) != 0;) b.ref(std::span<const uint64_t>(buf, n));
+  std::string err = for_each_ref_batch(refs, [&](std::span<const uint64_t> keys) { b.ref(keys); });
   *out = b.curve();
-  return refs.error();
+  return err;
 }
 
 FaultCurve opt_fault_curve(std::span<const uint64_t> refs, uint64_t max_frames) {
