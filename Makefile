@@ -53,11 +53,14 @@ LIB_SO    := $(BUILD)/libhpmm.so
 SIM_BIN   := $(BUILD)/hpmm-sim
 TEST_BINS := $(foreach d,$(TEST_DIRS),$(BUILD)/tests/test_$(d))
 BENCH_BINS:= $(patsubst bench/%.cc,$(BUILD)/bench/%,$(BENCH_SRCS))
+# Plain -O2 programs run under LD_PRELOAD; their rules follow the generic bench rule.
+ALLOC_BENCH_BINS := $(patsubst bench/alloc/%.cc,$(BUILD)/bench/alloc/%,$(wildcard bench/alloc/*.cc))
+SHIM_PROG_BINS   := $(patsubst tests/shim/progs/%.cc,$(BUILD)/tests/shim-progs/%,$(wildcard tests/shim/progs/*.cc))
 
 .PHONY: all deps test test-release demo bench install uninstall clean format check-format soak
 .DEFAULT_GOAL := all
 
-all: deps $(LIB_BASE) $(LIB_SIM) $(LIB_HEAP) $(if $(SHIM_SRCS),$(LIB_SO)) $(if $(CLI_SRCS),$(SIM_BIN)) $(BENCH_BINS)
+all: deps $(LIB_BASE) $(LIB_SIM) $(LIB_HEAP) $(if $(SHIM_SRCS),$(LIB_SO)) $(if $(CLI_SRCS),$(SIM_BIN)) $(BENCH_BINS) $(ALLOC_BENCH_BINS)
 
 deps:
 	@scripts/deps.sh build
@@ -88,9 +91,16 @@ $(LIB_HEAP): $(call obj,$(HEAP_SRCS))
 # pal/*_libhugetlbfs.cc (the simulator's discovery) is left out, or libhugetlbfs and its
 # constructor would be loaded into every program that preloads the malloc.
 SO_BASE_SRCS := $(filter-out pal/%_libhugetlbfs.cc,$(BASE_SRCS))
-$(LIB_SO): $(call pic,$(SO_BASE_SRCS) $(HEAP_SRCS) $(SHIM_SRCS))
+# libhpmm.so is built without exceptions (nothing in it throws; new_delete.cc throws through
+# libstdc++'s own __throw_bad_alloc, referenced weakly), so it does not load libstdc++ (1.6 MB
+# of RSS) into every C program it is preloaded into.
+$(BUILD)/pic/%.o: CXXFLAGS += -fno-exceptions
+# shim/exports.map lists the only symbols it exports (the malloc family, new/delete, hpmm_*).
+SO_EXPORTS := $(wildcard shim/exports.map)
+comma := ,
+$(LIB_SO): $(call pic,$(SO_BASE_SRCS) $(HEAP_SRCS) $(SHIM_SRCS)) $(SO_EXPORTS)
 	@mkdir -p $(@D)
-	$(CXX) $(CXXFLAGS) $(OPT) -shared -Wl,-soname,libhpmm.so -Wl,-z,now -o $@ $^ -Wl,--as-needed $(LDLIBS)
+	$(CXX) $(CXXFLAGS) $(OPT) -shared -Wl,-soname,libhpmm.so -Wl,-z,now $(SO_EXPORTS:%=-Wl$(comma)--version-script=%) -o $@ $(filter %.o,$^) -Wl,--as-needed $(LDLIBS)
 
 $(SIM_BIN): $(call obj,$(CLI_SRCS)) $(LIB_SIM) $(LIB_BASE)
 	@mkdir -p $(@D)
@@ -116,6 +126,25 @@ $(BUILD)/bench/%: bench/%.cc $(LIB_SIM) $(LIB_HEAP) $(LIB_BASE)
 	@mkdir -p $(@D)
 	$(CXX) $(CPPFLAGS) $(CXXFLAGS) $(OPT) $(SAN) -o $@ $< $(LIB_SIM) $(LIB_HEAP) $(LIB_BASE) $(LDLIBS)
 
+# Plain programs run under LD_PRELOAD: the allocator workloads (bench/alloc/*.cc) and the helper
+# programs of the preloaded-malloc suite (tests/shim/progs/*.cc).  They link no hpmm library (the
+# malloc under test is the preloaded one), are always -O2 and never sanitized (ASan would replace
+# the malloc being tested), in either MODE.  Static pattern rules, so the generic bench rule
+# above does not claim bench/alloc/.
+$(ALLOC_BENCH_BINS): $(BUILD)/bench/alloc/%: bench/alloc/%.cc
+	@mkdir -p $(@D)
+	$(CXX) $(CPPFLAGS) $(CXXFLAGS) -O2 -g -o $@ $<
+$(SHIM_PROG_BINS): $(BUILD)/tests/shim-progs/%: tests/shim/progs/%.cc
+	@mkdir -p $(@D)
+	$(CXX) $(CPPFLAGS) $(CXXFLAGS) -O2 -g -o $@ $<
+$(if $(SHIM_PROG_BINS),$(BUILD)/tests/test_shim: $(SHIM_PROG_BINS))
+
+.PHONY: bench-alloc
+bench-alloc:
+	@scripts/deps.sh bench
+	$(MAKE) --no-print-directory MODE=release all
+	scripts/bench-alloc.sh $(BENCH_ALLOC_ARGS)
+
 # make test: the debug tree (sanitizers on) and every suite, then the release build's suites that
 # only make sense optimised (the shim under LD_PRELOAD).  scripts/run-tests.sh prints the totals.
 test:
@@ -126,6 +155,14 @@ test:
 
 .PHONY: tests
 tests: $(TEST_BINS)
+
+# Regenerate the checked-in size-class table (heap/size_class_gen.hpp states the derivation).
+.PHONY: size-classes
+size-classes: $(BUILD)/tools/gen_size_classes
+	$< > heap/size_class_table.inc.tmp && mv heap/size_class_table.inc.tmp heap/size_class_table.inc
+$(BUILD)/tools/gen_size_classes: heap/tools/gen_size_classes.cc heap/size_class_gen.hpp
+	@mkdir -p $(@D)
+	$(CXX) $(CPPFLAGS) $(CXXFLAGS) $(OPT) -o $@ $<
 
 demo:
 	@scripts/deps.sh demo

@@ -29,7 +29,8 @@ struct TlbShape {
 };
 
 // A range of the address space mapped with pages of one size.  Addresses outside every region
-// use SimConfig::page_size.  start and length are multiples of the region's page size.
+// use SimConfig::page_size.  start and length are multiples of the larger of the region's page
+// size and SimConfig::page_size, and the region lies inside the 48- (57-) bit address space.
 struct Region {
   VirtAddr start;
   Bytes length;
@@ -61,8 +62,9 @@ struct SimConfig {
   TlbShape l1[kPageSizeCount] = {{16, 4}, {8, 4}, {1, 4}};  // per page size L1 arrays
   TlbShape l2 = {128, 12};                                  // unified STLB; sets 0 = none
   TlbReplacement tlb_replacement = TlbReplacement::kLru;
-  // Page-walk caches: entries caching upper-level entries (index 0: the PML4/PML5 level's
-  // entries ... as in Intel's PML4E, PDPTE and PDE caches).  0 entries = no cache for that level.
+  // Page-walk caches, fully associative LRU, as Intel's PML4E, PDPTE and PDE caches: index 0
+  // caches level-4 entries (PML4Es), 1 level-3 (PDPTEs), 2 level-2 (PDEs); a 5-level table's root
+  // (PML5) is not cached.  0 entries = no cache for that level.  See mmu_sim/walk_cache.hpp.
   uint32_t pwc_entries[3] = {2, 4, 32};
 
   PageReplacement replacement = PageReplacement::kClock;

@@ -32,20 +32,29 @@ class Mmu {
   Mmu(const Mmu &) = delete;
   Mmu &operator=(const Mmu &) = delete;
 
-  // One access through the MMU (counted per the counting rules; no data moves).
+  // One access through the MMU (counted per the counting rules; no data moves).  Not for
+  // PageReplacement::kOpt, whose future is known only to run() (checked: aborts).
   void access(const Access &a);
-  // Moves bytes through frame memory; the range may cross pages.  Counted as a read / a write.
+  // Moves bytes through frame memory; the range may cross pages.  Counted as one read / one
+  // write access and one translation per page touched; n == 0 does nothing.  Needs
+  // SimConfig::data (checked: aborts otherwise) and a policy other than opt.
   void load(uint64_t addr, void *out, size_t n);
   void store(uint64_t addr, const void *in, size_t n);
 
   // Replays a source to its end.  Returns "" or the source's error.  For PageReplacement::kOpt
-  // the source is read once ahead to learn the future (it must be finite).  progress, if set,
-  // is called now and then with the source's progress.
-  std::string run(AccessSource &source, const std::function<void(const AccessSource &)> &progress = {});
+  // the source is read once ahead to learn the future (it must be finite; its accesses are held
+  // in memory, 16 bytes each, plus 16 bytes per translation) and run() must be the Mmu's first
+  // and only use.  progress, if set, is called now and then with the source's progress.
+  std::string run(AccessSource &source,
+                  const std::function<void(const AccessSource &)> &progress = {});
 
   SimStats stats() const;
   const SimConfig &config() const;
-  // Which backing the frame pool got from pal/ ("hugetlb 2MB", "thp", "plain") and why.
+  // Every structure's invariants (TLBs, walk caches, page table, frame pools, swap, stats); for
+  // tests and debug builds: it walks everything.
+  bool valid() const;
+  // What pal/ gave each frame pool ("frames-4k: thp: ...; frames-2m: hugetlb 2MB: ..."), or
+  // "none (data off: frames hold no bytes)": trace replay reserves no frame memory.
   std::string backing() const;
 
  private:

@@ -1,0 +1,397 @@
+// cache/allocator.hpp: one whole allocator: the page heap (mheap), a central list per size class
+// (mcentral) and the registry of thread caches (mcache).  The shim owns one global instance and
+// binds each thread to a ThreadCache through initial-exec TLS; tests make their own instances.
+//
+// Paths:
+//   small (<= 32 KiB)  thread cache list of the class -> central list (batch) -> a span
+//   large              a span straight from the page heap (under its lock)
+//   free               the page map entry of p gives its class (small) or its span (large)
+//                      without touching the span; p must be the start of an object (HPMM_CHECK)
+// Double frees of small objects: a freed object of >= 16 bytes carries, in its second word, a
+// canary (address ^ key_, key_ random per process) that malloc clears when it hands the object
+// out; a free that finds the canary stops the program.  8-byte objects have no room for it: only
+// a free of the object at the head of its list is caught there; the central lists catch the rest
+// when the object reaches its span's bitmap.  Pointers outside every arena are "foreign" (given
+// out before hpmm took over, e.g. by ld.so's minimal malloc): free() reports them to the caller.
+// Invariants: see valid(); stats() explains the accounting.
+// Synchronisation: thread caches are owned by their threads; central lists have their locks; the
+// page heap has its lock; the registry (reg_lock_) guards the list of thread caches.  Lock order:
+// reg_lock_ -> central locks (in class order) -> page heap lock.
+#pragma once
+
+#include <cstdint>
+#include <cstring>
+#include <new>
+
+#include "base/check.hpp"
+#include "cache/central_free_list.hpp"
+#include "cache/thread_cache.hpp"
+#include "heap/page_heap.hpp"
+#include "heap/size_classes.hpp"
+
+namespace hpmm {
+
+struct AllocatorConfig {
+  PageHeapConfig page_heap;
+  uint64_t thread_cache_bytes = 4u << 20;  // per thread, before it gives half back
+  uint64_t canary_key = 0x9e3779b97f4a7c15;
+};
+
+struct ClassStats {
+  uint64_t size;
+  uint64_t spans;
+  uint64_t in_use;            // objects held by the program
+  uint64_t in_thread_caches;  // objects free in thread caches
+  uint64_t in_central;        // objects free in spans and transfer caches
+};
+
+struct AllocatorStats {
+  PageHeapStats heap;
+  uint64_t small_in_use_bytes;
+  uint64_t thread_cache_bytes;
+  uint64_t central_free_bytes;
+  uint64_t thread_caches;
+  ClassStats classes[kNumClasses];
+};
+
+template <HeapOs Os>
+class Allocator {
+ public:
+  Allocator(Os *os, const AllocatorConfig &cfg) : cfg_(cfg), heap_(os, cfg.page_heap) {
+    for (uint32_t c = 1; c < kNumClasses; ++c) central_[c].init(c, &heap_);
+  }
+  Allocator(const Allocator &) = delete;
+  Allocator &operator=(const Allocator &) = delete;
+
+  PageHeap<Os> &page_heap() { return heap_; }
+  CentralFreeList<Os> &central(uint32_t c) { return central_[c]; }
+  const AllocatorConfig &config() const { return cfg_; }
+  void set_config(const AllocatorConfig &cfg) {
+    cfg_ = cfg;
+    LockGuard g(heap_.lock());
+    heap_.set_config(cfg.page_heap);
+  }
+
+  // ---- thread caches ----
+  ThreadCache *create_cache() {
+    void *mem;
+    {
+      LockGuard g(heap_.lock());
+      mem = heap_.meta().alloc(sizeof(ThreadCache));
+    }
+    if (mem == nullptr) return nullptr;
+    auto *tc = new (mem) ThreadCache();
+    tc->max_bytes = cfg_.thread_cache_bytes;
+    LockGuard g(reg_lock_);
+    tc->next = caches_;
+    if (caches_ != nullptr) caches_->prev = tc;
+    caches_ = tc;
+    ++ncaches_;
+    return tc;
+  }
+  // Gives every cached object back and forgets tc.
+  void destroy_cache(ThreadCache *tc) {
+    flush(tc);
+    {
+      LockGuard g(reg_lock_);
+      if (tc->prev != nullptr) {
+        tc->prev->next = tc->next;
+      } else {
+        caches_ = tc->next;
+      }
+      if (tc->next != nullptr) tc->next->prev = tc->prev;
+      --ncaches_;
+    }
+    LockGuard g(heap_.lock());
+    heap_.meta().free(tc, sizeof(ThreadCache));
+  }
+  void flush(ThreadCache *tc) {
+    for (uint32_t c = 1; c < kNumClasses; ++c) release(tc, c, tc->lists[c].length);
+  }
+
+  // ---- allocation; nullptr when the OS refuses memory ----
+  // n bytes (n == 0 is served as 1).  tc may be nullptr (a thread without a cache).
+  void *alloc(size_t n, ThreadCache *tc) {
+    if (HPMM_LIKELY(n <= kMaxSmallSize)) return alloc_small(size_class_of(n), tc);
+    return alloc_large(n, 1, nullptr);
+  }
+  void *alloc_small(uint32_t cls, ThreadCache *tc) {
+    void *p = tc != nullptr ? tc->pop(cls) : nullptr;
+    if (HPMM_UNLIKELY(p == nullptr)) {
+      p = refill(cls, tc);
+      if (p == nullptr) return nullptr;
+    }
+    if (cls > 1) static_cast<uintptr_t *>(p)[1] = 0;  // no canary on a live object
+    return p;
+  }
+  // n bytes aligned to align (a power of two).
+  void *alloc_aligned(size_t n, size_t align, ThreadCache *tc) {
+    if (align <= 16 && (align <= 8 || n > 8)) return alloc(n, tc);
+    if (n <= kMaxSmallSize && align <= kPageSize) {
+      for (uint32_t c = size_class_of(n == 0 ? 1 : n); c < kNumClasses; ++c)
+        if (kSizeClasses[c].size % align == 0) return alloc_small(c, tc);
+    }
+    uint64_t align_pages = align > kPageSize ? align >> kPageShift : 1;
+    return alloc_large(n, align_pages, nullptr);
+  }
+  // n zeroed bytes.  Large objects on memory fresh from the OS are not cleared again.
+  void *alloc_zeroed(size_t n, ThreadCache *tc) {
+    if (n <= kMaxSmallSize) {
+      void *p = alloc_small(size_class_of(n), tc);
+      if (p != nullptr) std::memset(p, 0, n);
+      return p;
+    }
+    bool needzero = true;
+    void *p = alloc_large(n, 1, &needzero);
+    if (p != nullptr && needzero) std::memset(p, 0, n);
+    return p;
+  }
+  void *alloc_large(size_t n, uint64_t align_pages, bool *needzero) {
+    if (HPMM_UNLIKELY(n > (uint64_t{1} << 44))) return nullptr;  // 16 TiB: past any arena
+    uint64_t pages = n == 0 ? 1 : (n + kPageSize - 1) >> kPageShift;
+    Span *s;
+    {
+      LockGuard g(heap_.lock());
+      s = heap_.new_span(static_cast<uint32_t>(pages), 0, align_pages);
+    }
+    if (s == nullptr) return nullptr;
+    if (needzero != nullptr) *needzero = s->needzero;
+    return reinterpret_cast<void *>(s->start);
+  }
+
+  // ---- free ----
+  // Frees p (not null).  Returns false when p is foreign (outside every arena); stops the program
+  // when p is inside the heap but not an object hpmm gave out, or is freed twice (as detectable).
+  __attribute__((always_inline)) bool free(void *p, ThreadCache *tc) {
+    uint64_t e = heap_.entry_of(p);
+    uint32_t cls = entry_class(e);
+    if (HPMM_LIKELY(cls != 0 && tc != nullptr)) {
+      check_small(p, e, cls);
+      if (cls > 1) {
+        uintptr_t *w = static_cast<uintptr_t *>(p);
+        uintptr_t canary = reinterpret_cast<uintptr_t>(p) ^ cfg_.canary_key;
+        HPMM_CHECK(w[1] != canary, "double free of a small object");
+        w[1] = canary;
+      }
+      HPMM_CHECK(tc->lists[cls].head != p, "double free of a small object");
+      if (HPMM_UNLIKELY(tc->push(p, cls))) overflow(tc, cls);
+      return true;
+    }
+    return free_slow(p, e);
+  }
+
+  // Grows the large object at p in place to at least n bytes if the pages after it are free.
+  bool try_grow_in_place(void *p, size_t n) {
+    uint64_t e = heap_.entry_of(p);
+    if (e == 0 || entry_class(e) != 0 || n > (uint64_t{1} << 44)) return false;
+    Span *s = entry_span(e);
+    uint64_t pages = (n + kPageSize - 1) >> kPageShift;
+    LockGuard g(heap_.lock());
+    if (s->start != reinterpret_cast<uintptr_t>(p) || pages <= s->npages) return false;
+    return heap_.try_extend(s, static_cast<uint32_t>(pages));
+  }
+
+  // Bytes usable at p (the class size, or the large object's pages), 0 if p is foreign.
+  size_t usable_size(const void *p) const {
+    uint64_t e = heap_.entry_of(p);
+    uint32_t cls = entry_class(e);
+    if (cls != 0) return kSizeClasses[cls].size;
+    if (e == 0) return 0;
+    const Span *s = entry_span(e);
+    return s->end() - reinterpret_cast<uintptr_t>(p);
+  }
+  // Whether p is a live object start of this heap (for realloc of pointers that may be foreign).
+  bool owns(const void *p) {
+    if (heap_.entry_of(p) != 0) return true;
+    LockGuard g(heap_.lock());
+    return heap_.owns(p);
+  }
+
+  // ---- memory back to the OS ----
+  uint64_t release(bool all, bool break_hugepages) {
+    if (all)
+      for (uint32_t c = 1; c < kNumClasses; ++c) central_[c].drain();
+    LockGuard g(heap_.lock());
+    return heap_.release(all, break_hugepages);
+  }
+
+  // ---- fork: every lock, in lock order ----
+  void lock_all() {
+    reg_lock_.lock();
+    for (uint32_t c = 1; c < kNumClasses; ++c) central_[c].lock().lock();
+    heap_.lock().lock();
+  }
+  void unlock_all() {
+    heap_.lock().unlock();
+    for (uint32_t c = kNumClasses - 1; c >= 1; --c) central_[c].lock().unlock();
+    reg_lock_.unlock();
+  }
+  // In the child: only `survivor` (the forking thread's cache, may be null) still has a thread.
+  void after_fork_child(ThreadCache *survivor) {
+    heap_.lock().reset();
+    for (uint32_t c = 1; c < kNumClasses; ++c) central_[c].lock().reset();
+    reg_lock_.reset();
+    caches_ = survivor;
+    ncaches_ = survivor != nullptr ? 1 : 0;
+    if (survivor != nullptr) survivor->prev = survivor->next = nullptr;
+  }
+
+  AllocatorStats stats() {
+    AllocatorStats st{};
+    {
+      LockGuard g(heap_.lock());
+      st.heap = heap_.stats();
+    }
+    uint64_t cached[kNumClasses] = {};
+    {
+      LockGuard g(reg_lock_);
+      for (ThreadCache *tc = caches_; tc != nullptr; tc = tc->next)
+        for (uint32_t c = 1; c < kNumClasses; ++c) cached[c] += tc->lists[c].length;
+      st.thread_caches = ncaches_;
+    }
+    for (uint32_t c = 1; c < kNumClasses; ++c) {
+      ClassStats &cs = st.classes[c];
+      CentralFreeList<Os> &cl = central_[c];
+      uint64_t spans, free, transfer;
+      {
+        LockGuard g(cl.lock());
+        spans = cl.spans();
+        free = cl.free_in_spans();
+        transfer = cl.in_transfer();
+      }
+      cs.size = kSizeClasses[c].size;
+      cs.spans = spans;
+      cs.in_thread_caches = cached[c];
+      cs.in_central = free + transfer;
+      uint64_t total = spans * kSizeClasses[c].objects;
+      uint64_t out = free + transfer + cached[c];
+      cs.in_use = total > out ? total - out : 0;
+      st.small_in_use_bytes += cs.in_use * cs.size;
+      st.thread_cache_bytes += cached[c] * cs.size;
+      st.central_free_bytes += cs.in_central * cs.size;
+    }
+    return st;
+  }
+
+  bool valid() {
+    for (uint32_t c = 1; c < kNumClasses; ++c)
+      if (!central_[c].valid()) return false;
+    LockGuard g(heap_.lock());
+    return heap_.valid();
+  }
+
+ private:
+  // The object's offset in its span, from the entry: page index and offset in the page.
+  static void check_small(const void *p, uint64_t e, uint32_t cls) {
+    uint32_t off = (entry_page(e) << kPageShift) |
+                   static_cast<uint32_t>(reinterpret_cast<uintptr_t>(p) & (kPageSize - 1));
+    HPMM_CHECK(is_object_start(off, cls),
+               "free of a pointer hpmm never gave out (inside a small object)");
+  }
+
+  // Small objects of a thread without a cache, large objects, foreign pointers.
+  __attribute__((noinline)) bool free_slow(void *p, uint64_t e) {
+    uint32_t cls = entry_class(e);
+    if (cls != 0) {
+      check_small(p, e, cls);
+      if (cls > 1) {
+        uintptr_t *w = static_cast<uintptr_t *>(p);
+        uintptr_t canary = reinterpret_cast<uintptr_t>(p) ^ cfg_.canary_key;
+        HPMM_CHECK(w[1] != canary, "double free of a small object");
+        w[1] = canary;
+      }
+      central_[cls].insert_range(p, p, 1);
+      return true;
+    }
+    return free_large(p, e);
+  }
+
+  bool free_large(void *p, uint64_t e) {
+    LockGuard g(heap_.lock());
+    if (e == 0) {
+      HPMM_CHECK(!heap_.owns(p), "free of a pointer hpmm never gave out (or a double free)");
+      return false;
+    }
+    Span *s = entry_span(e);
+    HPMM_CHECK(s->start == reinterpret_cast<uintptr_t>(p),
+               "free of a pointer hpmm never gave out (inside a large object)");
+    heap_.delete_span(s);
+    return true;
+  }
+
+  // The list of cls is empty: a batch from the central list.
+  __attribute__((noinline)) void *refill(uint32_t cls, ThreadCache *tc) {
+    void *h, *t;
+    if (tc == nullptr) return central_[cls].remove_range(&h, &t, 1) != 0 ? h : nullptr;
+    FreeList &l = tc->lists[cls];
+    uint32_t batch = kSizeClasses[cls].batch;
+    uint32_t want = l.max_length < batch ? l.max_length : batch;
+    uint32_t got = central_[cls].remove_range(&h, &t, want);
+    if (got == 0) return nullptr;
+    if (l.max_length < batch) {
+      ++l.max_length;
+    } else {
+      uint32_t m = l.max_length + batch;
+      if (m > ThreadCache::kMaxListLength) m = ThreadCache::kMaxListLength;
+      l.max_length = m - m % batch;
+    }
+    if (got > 1) tc->push_range(*static_cast<void **>(h), t, got - 1, cls);
+    return h;
+  }
+
+  // A list grew past its bound, or the cache past max_bytes.
+  __attribute__((noinline)) void overflow(ThreadCache *tc, uint32_t cls) {
+    FreeList &l = tc->lists[cls];
+    uint32_t batch = kSizeClasses[cls].batch;
+    if (l.length > l.max_length) {
+      release(tc, cls, batch);
+      if (l.max_length < batch) {
+        ++l.max_length;
+      } else if (l.max_length > batch && ++l.overages > ThreadCache::kMaxOverages) {
+        l.max_length -= batch;
+        l.overages = 0;
+      }
+    }
+    if (tc->bytes > tc->max_bytes) scavenge(tc, cls);
+  }
+
+  // The cache passed max_bytes: each list gives back half of what it did not use since the last
+  // scavenge, the list that overflowed at least half of what it holds, until under the bound.
+  void scavenge(ThreadCache *tc, uint32_t overflowed) {
+    for (uint32_t c = 1; c < kNumClasses; ++c) {
+      FreeList &l = tc->lists[c];
+      uint32_t drop = l.low_water / 2;
+      if (c == overflowed && drop < (l.length + 1) / 2) drop = (l.length + 1) / 2;
+      if (drop > 0) {
+        release(tc, c, drop);
+        uint32_t batch = kSizeClasses[c].batch;
+        if (l.max_length > batch)
+          l.max_length = l.max_length - batch < batch ? batch : l.max_length - batch;
+      }
+      l.low_water = l.length;
+    }
+    for (uint32_t c = 1; c < kNumClasses && tc->bytes > tc->max_bytes; ++c)
+      release(tc, c, (tc->lists[c].length + 1) / 2);
+  }
+
+  // Gives n objects of list c back to the central list, a batch at a time.
+  void release(ThreadCache *tc, uint32_t c, uint32_t n) {
+    uint32_t batch = kSizeClasses[c].batch;
+    while (n > 0) {
+      void *h, *t;
+      uint32_t k = tc->pop_range(c, n < batch ? n : batch, &h, &t);
+      if (k == 0) return;
+      central_[c].insert_range(h, t, k);
+      n -= k;
+    }
+  }
+
+  AllocatorConfig cfg_;
+  PageHeap<Os> heap_;
+  CentralFreeList<Os> central_[kNumClasses];
+  SpinLock reg_lock_;
+  ThreadCache *caches_ = nullptr;
+  uint64_t ncaches_ = 0;
+};
+
+}  // namespace hpmm

@@ -1,0 +1,103 @@
+// cache/thread_cache.hpp: a thread's cache of free objects (Go's mcache, TCMalloc's ThreadCache):
+// one singly linked list per size class, threaded through the free objects' first words.  The
+// owning thread allocates and frees here with no lock and no atomic instruction; batches move to
+// and from the central lists (cache/central_free_list.hpp) when a list runs dry or grows too long.
+//
+// Sizing (TCMalloc's): a list's max_length starts at 1 and grows by one per refill up to the
+// class's batch, then by a batch at a time up to kMaxListLength; a list found too long on free
+// gives a batch back, and after kMaxOverages such events its max_length shrinks by a batch.  When
+// the whole cache holds more than max_bytes, every list gives back half of its low-water mark
+// (the objects it did not need since the last such scavenge; TCMalloc's rule), and at least the
+// list that overflowed gives back half of what it holds.
+// Invariants (valid()): lists[c].length == the number of objects on lists[c];
+// bytes == sum(length * size); each list is acyclic.
+// Synchronisation: only the owning thread touches a ThreadCache, except the statistics reader,
+// which reads `length` and `bytes` racily (plain aligned loads; the numbers are advisory).
+#pragma once
+
+#include <cstdint>
+
+#include "heap/size_classes.hpp"
+
+namespace hpmm {
+
+struct FreeList {
+  void *head = nullptr;
+  uint32_t length = 0;
+  uint32_t max_length = 1;
+  uint32_t overages = 0;
+  uint32_t low_water = 0;  // the least length since the last scavenge: objects nobody needed
+};
+
+struct ThreadCache {
+  static constexpr uint32_t kMaxListLength = 8192;
+  static constexpr uint32_t kMaxOverages = 3;
+
+  FreeList lists[kNumClasses];
+  uint64_t bytes = 0;           // bytes held in the lists
+  uint64_t max_bytes = 0;       // the scavenge threshold
+  ThreadCache *prev = nullptr;  // the allocator's registry (its lock)
+  ThreadCache *next = nullptr;
+
+  // Pops an object of class c, or nullptr when the list is empty.
+  void *pop(uint32_t c) {
+    FreeList &l = lists[c];
+    void *p = l.head;
+    if (__builtin_expect(p == nullptr, 0)) return nullptr;
+    l.head = *static_cast<void **>(p);
+    --l.length;
+    if (l.length < l.low_water) l.low_water = l.length;
+    bytes -= kSizeClasses[c].size;
+    return p;
+  }
+
+  // Pushes p; returns true when the list or the cache is now over its bound (the caller then
+  // calls the allocator's slow path).
+  bool push(void *p, uint32_t c) {
+    FreeList &l = lists[c];
+    *static_cast<void **>(p) = l.head;
+    l.head = p;
+    ++l.length;
+    bytes += kSizeClasses[c].size;
+    return l.length > l.max_length || bytes > max_bytes;
+  }
+
+  // Pushes a linked run [head .. tail] of n objects.
+  void push_range(void *head, void *tail, uint32_t n, uint32_t c) {
+    FreeList &l = lists[c];
+    *static_cast<void **>(tail) = l.head;
+    l.head = head;
+    l.length += n;
+    bytes += uint64_t{n} * kSizeClasses[c].size;
+  }
+
+  // Unlinks the first n objects of list c (n <= length); returns their count, *head and *tail.
+  uint32_t pop_range(uint32_t c, uint32_t n, void **head, void **tail) {
+    FreeList &l = lists[c];
+    if (n > l.length) n = l.length;
+    if (n == 0) return 0;
+    void *h = l.head, *t = h;
+    for (uint32_t i = 1; i < n; ++i) t = *static_cast<void **>(t);
+    l.head = *static_cast<void **>(t);
+    l.length -= n;
+    bytes -= uint64_t{n} * kSizeClasses[c].size;
+    *head = h;
+    *tail = t;
+    return n;
+  }
+
+  bool valid() const {
+    uint64_t b = 0;
+    for (uint32_t c = 1; c < kNumClasses; ++c) {
+      uint32_t n = 0;
+      for (void *p = lists[c].head; p != nullptr && n <= lists[c].length;
+           p = *static_cast<void **>(p))
+        ++n;
+      if (n != lists[c].length) return false;
+      b += uint64_t{n} * kSizeClasses[c].size;
+    }
+    return b == bytes;
+  }
+};
+
+}  // namespace hpmm

@@ -1,0 +1,320 @@
+// heap/arena.hpp: arenas (reserved address ranges made of 2 MiB hugepages) and the set of free
+// hugepages in them, from which the page heap takes whole hugepages for the filler and for large
+// objects, and to which it gives them back; free hugepages return to the OS after a delay.
+//
+// An arena of nhp hugepages has a record per hugepage (heap/huge_page.hpp) and two bitmaps:
+//   free_bits      bit h set  <=>  hp[h].state == kFree
+//   resident_bits  bit h set  <=>  hp[h].resident_free()  (free, still holding memory)
+// Free neighbours need no merging step: a run of set free_bits is one free range, so the first
+// fit of k contiguous hugepages finds the union of everything freed next to each other.
+// Backing: a hugepage that is not resident gets its backing when taken: a page of the hugetlbfs
+// pool while `hugetlb` is allowed and the pool gives one, else THP when `thp` (the hugepage is
+// advised MADV_HUGEPAGE once the hugepages in use reach thp_min_bytes, so that a small program
+// is not charged 2 MiB per hugepage it touches), else plain pages.  Release gives back whole
+// hugepages only: MADV_DONTNEED, or the pool page to the pool. Synchronised by the page heap's
+// lock.
+#pragma once
+
+#include <bit>
+#include <cstdint>
+#include <new>
+
+#include "base/bits.hpp"
+#include "base/check.hpp"
+#include "heap/huge_page.hpp"
+#include "heap/meta_alloc.hpp"
+#include "heap/os_source.hpp"
+
+namespace hpmm {
+
+struct Arena {
+  uintptr_t base = 0;
+  uint32_t nhp = 0;
+  HugePage *hp = nullptr;
+  uint64_t *free_bits = nullptr;
+  uint64_t *resident_bits = nullptr;
+  Arena *next = nullptr;
+
+  uint32_t words() const { return (nhp + 63) / 64; }
+  bool contains(uintptr_t a) const { return a - base < uint64_t{nhp} * kHugePageSize; }
+  uint32_t index_of(uintptr_t a) const {
+    return static_cast<uint32_t>((a - base) >> kHugePageShift);
+  }
+  static bool test(const uint64_t *bits, uint32_t i) { return (bits[i / 64] >> (i % 64)) & 1; }
+  static void put(uint64_t *bits, uint32_t i, bool on) {
+    if (on) {
+      bits[i / 64] |= uint64_t{1} << (i % 64);
+    } else {
+      bits[i / 64] &= ~(uint64_t{1} << (i % 64));
+    }
+  }
+  // First index >= i whose bit equals `value`, or nhp.
+  uint32_t next_with(const uint64_t *bits, uint32_t i, bool value) const {
+    while (i < nhp) {
+      uint64_t w = (value ? bits[i / 64] : ~bits[i / 64]) & (~uint64_t{0} << (i % 64));
+      if (w != 0) {
+        uint32_t r = (i / 64) * 64 + static_cast<uint32_t>(std::countr_zero(w));
+        return r < nhp ? r : nhp;
+      }
+      i = (i / 64 + 1) * 64;
+    }
+    return nhp;
+  }
+  // Start of the first run of k free hugepages whose address is a multiple of align (a power
+  // of two >= 2 MiB), or nhp.
+  uint32_t first_fit(uint32_t k, uint64_t align) const {
+    for (uint32_t i = next_with(free_bits, 0, true); i < nhp;) {
+      uint32_t end = next_with(free_bits, i, false);
+      uint64_t a = align_up(base + uint64_t{i} * kHugePageSize, align);
+      uint64_t s = (a - base) >> kHugePageShift;
+      if (s + k <= end) return static_cast<uint32_t>(s);
+      i = next_with(free_bits, end, true);
+    }
+    return nhp;
+  }
+
+  bool valid() const {
+    for (uint32_t h = 0; h < nhp; ++h) {
+      const HugePage &p = hp[h];
+      if (p.base != base + uint64_t{h} * kHugePageSize || !p.valid()) return false;
+      if (test(free_bits, h) != (p.state == HpState::kFree)) return false;
+      if (test(resident_bits, h) != p.resident_free()) return false;
+    }
+    return true;
+  }
+};
+
+struct BackingConfig {
+  bool hugetlb = false;               // try the hugetlbfs pool for new hugepages
+  uint64_t hugetlb_budget = 0;        // at most this many pool pages at once
+  bool thp = false;                   // advise hugepages MADV_HUGEPAGE ...
+  uint64_t thp_min_bytes = 4u << 20;  // ... once this many bytes of hugepages are in use
+  uint64_t arena_bytes = 1ull << 30;
+};
+
+template <HeapOs Os>
+class HugeSet {
+ public:
+  HugeSet(Os *os, MetaAlloc<Os> *meta, const BackingConfig &cfg)
+      : os_(os), meta_(meta), cfg_(cfg) {}
+
+  void set_config(const BackingConfig &cfg) { cfg_ = cfg; }
+  const BackingConfig &config() const { return cfg_; }
+
+  // k contiguous hugepages, taken out of the free set (state left kFree for the caller to set);
+  // reserves a new arena when none has room.  *needzero: some page may hold old data.
+  // nullptr when the OS refuses memory.
+  HugePage *alloc(uint32_t k, bool *needzero, uint64_t align = kHugePageSize) {
+    Arena *a = nullptr;
+    uint32_t i = 0;
+    if (k == 1 &&
+        align == kHugePageSize) {  // reuse a resident free hugepage first: no fault, no new RSS
+      for (Arena *r = arenas_; r != nullptr && a == nullptr; r = r->next) {
+        uint32_t h = r->next_with(r->resident_bits, 0, true);
+        if (h < r->nhp) a = r, i = h;
+      }
+    }
+    for (Arena *r = arenas_; r != nullptr && a == nullptr; r = r->next) {
+      uint32_t h = r->first_fit(k, align);
+      if (h < r->nhp) a = r, i = h;
+    }
+    if (a == nullptr) {
+      a = grow(k + static_cast<uint32_t>(align / kHugePageSize) - 1);
+      if (a == nullptr) return nullptr;
+      i = a->first_fit(k, align);
+      HPMM_CHECK(i < a->nhp, "huge set: a new arena has no room");
+    }
+    bool nz = false;
+    for (uint32_t h = i; h < i + k; ++h) {
+      HugePage &p = a->hp[h];
+      Arena::put(a->free_bits, h, false);
+      Arena::put(a->resident_bits, h, false);
+      --free_hugepages_;
+      if (!p.dirty.all_clear()) nz = true;
+      if (!p.dirty.all_clear() || p.backing == Backing::kHugetlb) continue;
+      back(&p);
+    }
+    *needzero = nz;
+    return &a->hp[i];
+  }
+
+  // Takes the k hugepages from `first` on (one arena) out of the free set if all are free there
+  // (state left kFree for the caller to set); false, changing nothing, otherwise.
+  bool take(HugePage *first, uint32_t k) {
+    Arena *a = arena_of(first->base);
+    uint32_t i = a->index_of(first->base);
+    if (uint64_t{i} + k > a->nhp) return false;
+    for (uint32_t h = i; h < i + k; ++h)
+      if (!Arena::test(a->free_bits, h)) return false;
+    for (uint32_t h = i; h < i + k; ++h) {
+      HugePage &p = a->hp[h];
+      Arena::put(a->free_bits, h, false);
+      Arena::put(a->resident_bits, h, false);
+      --free_hugepages_;
+      if (p.dirty.all_clear() && p.backing != Backing::kHugetlb) back(&p);
+    }
+    return true;
+  }
+
+  // Gives k contiguous hugepages (starting at first, one arena) back to the free set.
+  void free(HugePage *first, uint32_t k, uint64_t now) {
+    Arena *a = arena_of(first->base);
+    uint32_t i = a->index_of(first->base);
+    for (uint32_t h = i; h < i + k; ++h) {
+      HugePage &p = a->hp[h];
+      p.used.clear_all();
+      p.state = HpState::kFree;
+      p.nallocs = 0;
+      p.donated = p.broken = false;
+      p.refresh();
+      p.free_since_ns = now;
+      Arena::put(a->free_bits, h, true);
+      Arena::put(a->resident_bits, h, p.resident_free());
+      ++free_hugepages_;
+    }
+  }
+
+  // Gives back to the OS every resident free hugepage that has been free for at least delay_ns
+  // (all of them when `all`).  Returns the bytes released.
+  uint64_t release(uint64_t now, uint64_t delay_ns, bool all) {
+    uint64_t bytes = 0;
+    for (Arena *a = arenas_; a != nullptr; a = a->next) {
+      for (uint32_t h = a->next_with(a->resident_bits, 0, true); h < a->nhp;
+           h = a->next_with(a->resident_bits, h + 1, true)) {
+        HugePage &p = a->hp[h];
+        if (!all && now - p.free_since_ns < delay_ns) continue;
+        bool ok;
+        if (p.backing == Backing::kHugetlb) {
+          ok = os_->unmap_hugetlb(p.base);
+          if (ok) --hugetlb_pages_, hugetlb_empty_ = false, p.advised = false;
+        } else {
+          ok = os_->decommit(p.base, kHugePageSize);
+        }
+        if (!ok) continue;
+        p.dirty.clear_all();
+        p.backing = p.advised ? Backing::kThp : Backing::kPlain;
+        Arena::put(a->resident_bits, h, false);
+        bytes += kHugePageSize;
+      }
+    }
+    released_bytes_ += bytes;
+    return bytes;
+  }
+
+  // For a fork child: every hugetlb page is replaced by plain memory with the same bytes
+  // (copy(base) does it), so the child never needs a pool page for copy-on-write.
+  template <class Copy>
+  void unshare_hugetlb(Copy &&copy) {
+    for (Arena *a = arenas_; a != nullptr; a = a->next) {
+      for (uint32_t h = 0; h < a->nhp; ++h) {
+        HugePage &p = a->hp[h];
+        if (p.backing != Backing::kHugetlb || !copy(p.base)) continue;
+        p.backing = Backing::kPlain;
+        p.advised = false;
+        if (p.state != HpState::kFree) p.dirty.set_all();
+        --hugetlb_pages_;
+        Arena::put(a->resident_bits, h, p.resident_free());
+      }
+    }
+  }
+
+  // Earliest time a resident free hugepage becomes due for release, or UINT64_MAX.
+  uint64_t next_release_due(uint64_t delay_ns) const {
+    uint64_t due = UINT64_MAX;
+    for (Arena *a = arenas_; a != nullptr; a = a->next)
+      for (uint32_t h = a->next_with(a->resident_bits, 0, true); h < a->nhp;
+           h = a->next_with(a->resident_bits, h + 1, true))
+        if (a->hp[h].free_since_ns + delay_ns < due) due = a->hp[h].free_since_ns + delay_ns;
+    return due;
+  }
+
+  Arena *arena_of(uintptr_t addr) const {
+    for (Arena *a = arenas_; a != nullptr; a = a->next)
+      if (a->contains(addr)) return a;
+    return nullptr;
+  }
+  HugePage *hugepage_of(uintptr_t addr) const {
+    Arena *a = arena_of(addr);
+    return a == nullptr ? nullptr : &a->hp[a->index_of(addr)];
+  }
+  Arena *arenas() const { return arenas_; }
+
+  uint64_t reserved_bytes() const { return reserved_bytes_; }
+  uint64_t free_hugepages() const { return free_hugepages_; }
+  uint64_t released_bytes() const { return released_bytes_; }  // cumulative
+  uint64_t hugetlb_pages() const { return hugetlb_pages_; }
+
+  bool valid() const {
+    uint64_t nfree = 0;
+    for (Arena *a = arenas_; a != nullptr; a = a->next) {
+      if (!a->valid()) return false;
+      for (uint32_t h = 0; h < a->nhp; ++h) nfree += a->hp[h].state == HpState::kFree;
+    }
+    return nfree == free_hugepages_;
+  }
+
+ private:
+  Arena *grow(uint32_t k) {
+    uint64_t bytes = uint64_t{k} * kHugePageSize;
+    if (bytes < cfg_.arena_bytes) bytes = cfg_.arena_bytes;
+    uintptr_t base = os_->reserve(bytes);
+    if (base == 0 && bytes > uint64_t{k} * kHugePageSize) {  // address space is short: just k
+      bytes = uint64_t{k} * kHugePageSize;
+      base = os_->reserve(bytes);
+    }
+    if (base == 0) return nullptr;
+    auto *a = static_cast<Arena *>(meta_->alloc(sizeof(Arena)));
+    uint32_t nhp = static_cast<uint32_t>(bytes >> kHugePageShift);
+    if (a == nullptr) return nullptr;
+    a->base = base;
+    a->nhp = nhp;
+    a->hp = static_cast<HugePage *>(meta_->alloc(sizeof(HugePage) * nhp));
+    a->free_bits = static_cast<uint64_t *>(meta_->alloc(8 * a->words()));
+    a->resident_bits = static_cast<uint64_t *>(meta_->alloc(8 * a->words()));
+    if (a->hp == nullptr || a->free_bits == nullptr || a->resident_bits == nullptr) return nullptr;
+    for (uint32_t h = 0; h < nhp; ++h) {
+      HugePage *p = new (&a->hp[h]) HugePage();
+      p->base = base + uint64_t{h} * kHugePageSize;
+      Arena::put(a->free_bits, h, true);
+    }
+    free_hugepages_ += nhp;
+    total_hugepages_ += nhp;
+    reserved_bytes_ += bytes;
+    // Keep arenas in address order (first fit then prefers low addresses).
+    Arena **link = &arenas_;
+    while (*link != nullptr && (*link)->base < base) link = &(*link)->next;
+    a->next = *link;
+    *link = a;
+    return a;
+  }
+
+  void back(HugePage *p) {
+    if (cfg_.hugetlb && !hugetlb_empty_ && hugetlb_pages_ < cfg_.hugetlb_budget) {
+      if (os_->map_hugetlb(p->base)) {
+        p->backing = Backing::kHugetlb;
+        ++hugetlb_pages_;
+        return;
+      }
+      hugetlb_empty_ = true;  // do not ask again until we give a pool page back
+    }
+    // THP only once the heap is big enough for a whole hugepage per allocation not to matter
+    // (a small program keeps a small RSS); adjacent advised hugepages merge into one mapping.
+    uint64_t in_use = (total_hugepages_ - free_hugepages_) * kHugePageSize;
+    if (!p->advised && cfg_.thp && in_use >= cfg_.thp_min_bytes)
+      p->advised = os_->advise_thp(p->base, kHugePageSize);
+    p->backing = p->advised ? Backing::kThp : Backing::kPlain;
+  }
+
+  Os *os_;
+  MetaAlloc<Os> *meta_;
+  BackingConfig cfg_;
+  Arena *arenas_ = nullptr;
+  uint64_t reserved_bytes_ = 0;
+  uint64_t free_hugepages_ = 0;
+  uint64_t total_hugepages_ = 0;
+  uint64_t released_bytes_ = 0;
+  uint64_t hugetlb_pages_ = 0;
+  bool hugetlb_empty_ = false;  // the pool refused a page
+};
+
+}  // namespace hpmm

@@ -1,0 +1,179 @@
+// heap/filler.hpp: the hugepage filler (TCMalloc's HugePageFiller): packs runs of pages shorter
+// than a hugepage (spans of small objects, large objects below 2 MiB, tails of larger ones) into
+// partly used hugepages so that few hugepages are partly used and whole ones can go back to the OS.
+//
+// Order: a run of n pages goes to the hugepage whose longest free run is the shortest that still
+// fits (>= n): full hugepages stay full and emptier ones can drain.  Ties go to the hugepage with
+// more allocations (bucketed: bit_width(nallocs), capped), which is less likely to become free;
+// hugepages holding the tail of a large object ("donated") come last, since they become free
+// when that object is freed.  Inside a hugepage the shortest free run that fits is taken (best
+// fit).
+//
+// Lists: list(hp) = longest_free * kPrios + (kPrios - 1 - prio(hp)), prio 0 for donated, else
+// 1 + min(bit_width(nallocs), kPrios - 2).  nonempty_ has bit L set iff list L is non-empty, so
+// the choice is the first set bit at or after n * kPrios.
+// Invariants (valid()): every kFiller hugepage is on exactly the list list(hp); counts match.
+// Synchronised by the page heap's lock.
+#pragma once
+
+#include <algorithm>
+#include <bit>
+#include <cstdint>
+
+#include "heap/huge_page.hpp"
+
+namespace hpmm {
+
+class HugePageFiller {
+ public:
+  static constexpr uint32_t kPrios = 10;
+  static constexpr uint32_t kLists = (kPagesPerHugePage + 1) * kPrios;
+  static constexpr uint32_t kWords = (kLists + 63) / 64;
+
+  struct Alloc {
+    HugePage *hp = nullptr;  // nullptr: no filler hugepage has a free run of n pages
+    uint32_t index = 0;      // first page of the run in hp
+    bool needzero = false;   // some page of the run may hold old data
+  };
+
+  // A run of n (1 <= n < 256) pages from the hugepage chosen by the order above, its first page
+  // a multiple of align pages (a power of two <= 256) within the hugepage.
+  Alloc alloc(uint32_t n, uint32_t align = 1) {
+    for (uint32_t l = first_list_from(n * kPrios); l < kLists; l = first_list_from(l + 1)) {
+      for (HugePage *hp = heads_[l]; hp != nullptr; hp = hp->next) {
+        uint32_t i = align == 1 ? hp->used.find_best_clear_run(n) : aligned_fit(hp, n, align);
+        if (i == PageBitmap::kNone) continue;  // only an aligned request can miss
+        Alloc a{hp, i, hp->dirty.any_range(i, n)};
+        unlink(hp);
+        mark(hp, i, n);
+        link(hp);
+        return a;
+      }
+    }
+    return {};
+  }
+
+  // Takes hp (state set to kFiller here) whose pages [i, i + n) become one allocation; the rest
+  // of hp is free.  donated: the run is the tail of a large object.
+  void add(HugePage *hp, uint32_t i, uint32_t n, bool donated) {
+    hp->state = HpState::kFiller;
+    hp->donated = donated;
+    mark(hp, i, n);
+    link(hp);
+    ++hugepages_;
+  }
+
+  // Gives back the run [i, i + n) of hp.  Returns true when hp became empty: it left the filler
+  // and the caller owns it (state still kFiller).
+  bool free(HugePage *hp, uint32_t i, uint32_t n) {
+    unlink(hp);
+    if (hp->donated && i == 0) hp->donated = false;  // the donor (it starts at page 0) left
+    hp->used.clear_range(i, n);
+    --hp->nallocs;
+    used_pages_ -= n;
+    hp->refresh();
+    if (hp->used_pages == 0) {
+      --hugepages_;
+      hp->broken = false;
+      return true;
+    }
+    link(hp);
+    return false;
+  }
+
+  // Grows an allocation of hp in place by the free run [i, i + n) right after it (the caller
+  // checked it is free); the allocation count does not change.
+  void extend(HugePage *hp, uint32_t i, uint32_t n) {
+    unlink(hp);
+    hp->used.set_range(i, n);
+    hp->dirty.set_range(i, n);
+    used_pages_ += n;
+    hp->refresh();
+    link(hp);
+  }
+
+  // Calls fn(hp) for every hugepage in the filler (fn must not change the filler).
+  template <class Fn>
+  void for_each(Fn &&fn) const {
+    for (uint32_t l = first_list_from(0); l < kLists; l = first_list_from(l + 1))
+      for (HugePage *hp = heads_[l]; hp != nullptr; hp = hp->next) fn(hp);
+  }
+
+  uint64_t hugepages() const { return hugepages_; }
+  uint64_t used_pages() const { return used_pages_; }
+  uint64_t free_pages() const { return hugepages_ * kPagesPerHugePage - used_pages_; }
+
+  static uint32_t list_of(const HugePage *hp) {
+    uint32_t bw = static_cast<uint32_t>(std::bit_width(hp->nallocs));
+    uint32_t prio = hp->donated ? 0 : 1 + std::min<uint32_t>(bw, kPrios - 2);
+    return hp->longest_free * kPrios + (kPrios - 1 - prio);
+  }
+
+  bool valid() const {
+    uint64_t n = 0, used = 0;
+    for (uint32_t l = 0; l < kLists; ++l) {
+      bool bit = (nonempty_[l / 64] >> (l % 64)) & 1;
+      if (bit != (heads_[l] != nullptr)) return false;
+      HugePage *prev = nullptr;
+      for (HugePage *hp = heads_[l]; hp != nullptr; prev = hp, hp = hp->next) {
+        if (hp->prev != prev || hp->state != HpState::kFiller || !hp->valid()) return false;
+        if (hp->list != l || list_of(hp) != l) return false;
+        ++n;
+        used += hp->used_pages;
+      }
+    }
+    return n == hugepages_ && used == used_pages_;
+  }
+
+ private:
+  void mark(HugePage *hp, uint32_t i, uint32_t n) {
+    hp->used.set_range(i, n);
+    hp->dirty.set_range(i, n);
+    ++hp->nallocs;
+    used_pages_ += n;
+    hp->refresh();
+  }
+  static uint32_t aligned_fit(const HugePage *hp, uint32_t n, uint32_t align) {
+    uint32_t found = PageBitmap::kNone;
+    hp->used.for_each_clear_run([&](uint32_t i, uint32_t len) {
+      uint32_t a = (i + align - 1) & ~(align - 1);
+      if (found == PageBitmap::kNone && a + n <= i + len) found = a;
+    });
+    return found;
+  }
+  uint32_t first_list_from(uint32_t l) const {
+    for (uint32_t k = l / 64; k < kWords; ++k) {
+      uint64_t w = nonempty_[k];
+      if (k == l / 64) w &= ~uint64_t{0} << (l % 64);
+      if (w != 0) return k * 64 + static_cast<uint32_t>(std::countr_zero(w));
+    }
+    return kLists;
+  }
+  void link(HugePage *hp) {
+    uint32_t l = list_of(hp);
+    hp->list = static_cast<uint16_t>(l);
+    hp->prev = nullptr;
+    hp->next = heads_[l];
+    if (hp->next != nullptr) hp->next->prev = hp;
+    heads_[l] = hp;
+    nonempty_[l / 64] |= uint64_t{1} << (l % 64);
+  }
+  void unlink(HugePage *hp) {
+    uint32_t l = hp->list;
+    if (hp->prev != nullptr) {
+      hp->prev->next = hp->next;
+    } else {
+      heads_[l] = hp->next;
+    }
+    if (hp->next != nullptr) hp->next->prev = hp->prev;
+    hp->prev = hp->next = nullptr;
+    if (heads_[l] == nullptr) nonempty_[l / 64] &= ~(uint64_t{1} << (l % 64));
+  }
+
+  HugePage *heads_[kLists] = {};
+  uint64_t nonempty_[kWords] = {};
+  uint64_t hugepages_ = 0;
+  uint64_t used_pages_ = 0;
+};
+
+}  // namespace hpmm

@@ -1,0 +1,102 @@
+// heap/page_map.hpp: the address -> span map (Go's arena index, TCMalloc's PageMap): the shared
+// radix tree of pagetable/ keyed by heap page number (address >> 13, layout kHeapPageMap), its
+// nodes mapped through the heap's Os (never malloc).
+//
+// An entry packs what free() needs without touching the Span (one load on the fast path):
+//   bits  0..47  Span *            (metadata addresses are below 2^47)
+//   bits 48..55  size class        (0: a large object)
+//   bits 56..63  page index of this page in its span (small spans have at most 10 pages)
+// Invariants: for every page p of a small span s: get(p) == pack(s, s->cls, p - s.first page);
+// for a large span only its first page is entered; get(p) == 0 for every page no span covers
+// (entries are cleared when a span goes).
+// Concurrency: written under the page heap's lock; read lock-free (the tree's release/acquire
+// entries publish the Span's initialisation to a reader).  Nodes are never freed, so the
+// remembered hot leaf stays valid for the map's lifetime.
+#pragma once
+
+#include <atomic>
+#include <cstdint>
+
+#include "heap/os_source.hpp"
+#include "heap/size_classes.hpp"
+#include "heap/span.hpp"
+#include "pagetable/layout.hpp"
+#include "pagetable/radix_tree.hpp"
+
+namespace hpmm {
+
+// Nodes for the tree from the Os (zeroed, 4 KiB aligned).  The heap never frees nodes.
+template <HeapOs Os>
+struct OsNodeSource {
+  Os *os = nullptr;
+  void *allocate(size_t bytes) noexcept { return os->map_meta(bytes); }
+  void free(void *, size_t) noexcept {}
+};
+
+struct PageMapTraits {
+  using Entry = uint64_t;
+  static bool is_empty(Entry e) noexcept { return e == 0; }
+  static bool is_child(Entry e) noexcept { return e != 0; }
+  static void *child(Entry e) noexcept { return reinterpret_cast<void *>(e); }
+  static Entry make_child(void *node) noexcept { return reinterpret_cast<Entry>(node); }
+};
+
+inline uint64_t pack_entry(const Span *s, uint32_t cls, uint32_t page_in_span) {
+  return reinterpret_cast<uint64_t>(s) | (uint64_t{cls} << 48) | (uint64_t{page_in_span} << 56);
+}
+inline Span *entry_span(uint64_t e) {
+  return reinterpret_cast<Span *>(e & ((uint64_t{1} << 48) - 1));
+}
+inline uint32_t entry_class(uint64_t e) {
+  return static_cast<uint32_t>((e >> 48) & 0xff);
+}
+inline uint32_t entry_page(uint64_t e) {
+  return static_cast<uint32_t>(e >> 56);
+}
+
+template <HeapOs Os>
+class PageMap {
+ public:
+  explicit PageMap(Os *os) : tree_(kHeapPageMap, OsNodeSource<Os>{os}) {}
+
+  // Reader.  The leaf node of the first span's 2 GiB window is remembered (hot_leaf_), so the
+  // common lookup is one load of that pointer and one of the entry, instead of the tree's walk
+  // from the root; other addresses walk the tree.
+  uint64_t get(uintptr_t addr) const {
+    uint64_t key = addr >> kPageShift;
+    const uint64_t *leaf = hot_leaf_.load(std::memory_order_acquire);
+    if (HPMM_LIKELY((key >> kLeafBits) == hot_hi_.load(std::memory_order_relaxed) &&
+                    leaf != nullptr))
+      return Tree::load(leaf + (key & kLeafMask));
+    return tree_.get(key);
+  }
+  // Writer (page heap lock).  False when a node cannot be mapped.
+  bool set(uintptr_t addr, uint64_t entry) {
+    uint64_t key = addr >> kPageShift;
+    if (!tree_.set(key, entry)) return false;
+    if (hot_leaf_.load(std::memory_order_relaxed) == nullptr) {
+      auto r = tree_.slot(key, 1, false);
+      hot_hi_.store(key >> kLeafBits, std::memory_order_relaxed);
+      hot_leaf_.store(r.slot - (key & kLeafMask), std::memory_order_release);
+    }
+    return true;
+  }
+  void clear(uintptr_t addr) {
+    auto r = tree_.slot(addr >> kPageShift, 1, false);
+    if (r.status == SlotStatus::kOk) Tree::store(r.slot, 0);
+  }
+  uint64_t node_bytes() const { return tree_.node_bytes().value; }
+  bool valid() const { return tree_.valid(); }
+
+ private:
+  using Tree = RadixTree<PageMapTraits, OsNodeSource<Os>>;
+  static constexpr unsigned kLeafBits = kHeapPageMap.bits[0];
+  static constexpr uint64_t kLeafMask = (uint64_t{1} << kLeafBits) - 1;
+  Tree tree_;
+  // hot_hi_ is written before hot_leaf_ is published (release); a reader that sees the leaf sees
+  // the matching hot_hi_.  Until then hot_hi_ holds a value no key has.
+  std::atomic<uint64_t *> hot_leaf_{nullptr};
+  std::atomic<uint64_t> hot_hi_{~uint64_t{0}};
+};
+
+}  // namespace hpmm

@@ -1,0 +1,43 @@
+// heap/real_os.hpp: the page heap's Os on the real kernel, through pal/ (the only layer that
+// makes system calls).  Satisfies HeapOs (heap/os_source.hpp): allocation-free, errno preserved.
+//   reserve      MAP_NORESERVE read-write address space, 2 MiB aligned (nothing resident)
+//   advise_thp   MADV_HUGEPAGE;  decommit  MADV_DONTNEED (RSS falls at once)
+//   map_hugetlb  a pool page moved onto the reserved hugepage; unmap_hugetlb  plain memory over
+//                it (the page goes back to the pool)
+//   map_meta     MAP_NORESERVE memory for metadata (touched only as used)
+//   now_ns       the coarse monotonic clock (tick granular: the release delay is milliseconds)
+#pragma once
+
+#include <cstdint>
+
+#include "heap/os_source.hpp"
+#include "pal/alloc_os_memory.hpp"
+#include "pal/os_memory.hpp"
+
+namespace hpmm {
+
+struct RealOs {
+  uintptr_t reserve(size_t n) {
+    pal::MapResult m =
+        pal::reserve_aligned(Bytes(n), Bytes(uint64_t{2} << 20), pal::Access::kReadWrite);
+    return m.ok() ? reinterpret_cast<uintptr_t>(m.ptr) : 0;
+  }
+  bool advise_thp(uintptr_t a, size_t n) {
+    return pal::madvise_hugepage(reinterpret_cast<void *>(a), Bytes(n)) == 0;
+  }
+  bool map_hugetlb(uintptr_t a) { return pal::map_hugetlb_at(reinterpret_cast<void *>(a)) == 0; }
+  bool unmap_hugetlb(uintptr_t a) {
+    return pal::replace_with_plain(reinterpret_cast<void *>(a), Bytes(uint64_t{2} << 20)) == 0;
+  }
+  bool decommit(uintptr_t a, size_t n) {
+    return pal::decommit(reinterpret_cast<void *>(a), Bytes(n)) == 0;
+  }
+  void *map_meta(size_t n) {
+    pal::MapResult m = pal::reserve_aligned(Bytes(n), Bytes(4096), pal::Access::kReadWrite);
+    return m.ptr;
+  }
+  uint64_t now_ns() { return pal::coarse_now_ns(); }
+};
+static_assert(HeapOs<RealOs>);
+
+}  // namespace hpmm

@@ -1,0 +1,216 @@
+// mmu_sim/frame_pool.hpp: the frames of one page size: which page each holds (FrameTable and its
+// replacement policy), the PTE that maps it, its swap slot, its bytes, and the swap store its
+// evicted pages go to.  The MMU keeps one pool per page size in use; pools are independent.
+//
+// Invariants (valid()), for every frame f:
+//   table.in_use(f)  <=>  pte[f] != nullptr  <=>  pte[f]->present() && pte[f]->pfn(size) == f
+//   dirty[f] == pte[f]->dirty()  (every write of D goes through mark_dirty)
+//   slot[f] != kNoSlot  =>  the swap store holds a copy of the page as it was when it came in
+//                           (a page brought in by a major fault keeps its slot; its copy is valid
+//                           until the page is written, and a dirty page is written back to it)
+//   data mode: chunk c of frame f reads as zeros while pending(f, c) (lazy zero fill, 4 KiB chunks)
+// Eviction: a dirty victim is written to its slot (allocated on the first write-back) and its PTE
+// becomes "swapped, slot"; a clean victim with a slot becomes "swapped, slot" without a write; a
+// clean victim without a slot (a zero page never written) becomes empty: its next fault is minor.
+// PTE pointers stay valid because page-table nodes are never freed while the MMU lives.
+// Not thread-safe: one MMU.
+#pragma once
+
+#include <cstddef>
+#include <cstdint>
+#include <cstring>
+#include <span>
+#include <vector>
+
+#include "base/check.hpp"
+#include "base/units.hpp"
+#include "mmu_sim/frame_table.hpp"
+#include "mmu_sim/swap_store.hpp"
+#include "pagetable/pte.hpp"
+
+namespace hpmm::sim {
+
+template <PageReplacementPolicy P, SwapStore S>
+class FramePool {
+ public:
+  static constexpr uint64_t kChunk = 4096;  // lazy zero-fill granularity
+  struct FaultIn {
+    uint32_t frame;
+    bool major;           // the page came back from its swap copy
+    bool evicted;         // a resident page was evicted to make room
+    bool wrote_back;      // ... and it was dirty, so it was written to swap
+    uint64_t victim_key;  // the evicted page's key (page base >> 12)
+  };
+
+  // mem: nframes * page bytes of frame memory when S keeps data, else nullptr.
+  FramePool(PageSize size, uint32_t nframes, uint64_t seed, std::byte *mem, uint64_t max_slots)
+      : size_(size),
+        bytes_(bytes_of(size).value),
+        chunks_(bytes_ / kChunk),
+        table_(nframes, seed),
+        meta_(nframes, Meta{nullptr, kNoSlot}),
+        dirty_((uint64_t{nframes} + 63) / 64, 0),
+        mem_(mem),
+        pending_(S::kKeepsData ? (uint64_t{nframes} * chunks_ + 63) / 64 : 0, 0),
+        swap_(bytes_, max_slots) {}
+
+  PageSize size() const { return size_; }
+  FrameTable<P> &table() { return table_; }
+  const FrameTable<P> &table() const { return table_; }
+  S &swap() { return swap_; }
+  Pte *pte_of(uint32_t frame) const { return meta_[frame].pte; }
+  // Sets the dirty bit of the page in frame (in its PTE and in the pool's copy of it).
+  void mark_dirty(uint32_t frame) { mark_dirty(frame, meta_[frame].pte); }
+  // The same when the caller holds the PTE (a walk): no load of the frame's metadata.
+  void mark_dirty(uint32_t frame, Pte *pte) {
+    HPMM_ASSERT(meta_[frame].pte == pte);
+    pte->set_dirty(true);
+    dirty_[frame / 64] |= uint64_t{1} << (frame % 64);
+  }
+  uint64_t page_bytes() const { return bytes_; }
+
+  // Brings the page keyed key, whose PTE is *pte (not present), into a frame at time t; evicts a
+  // victim first if no frame is free.  Leaves *pte present, clean, not yet accessed.
+  FaultIn fault_in(uint64_t key, Pte *pte, uint64_t t) {
+    FaultIn r{};
+    r.major = pte->swapped();
+    const uint64_t slot = r.major ? pte->swap_slot() : kNoSlot;
+    auto placed = table_.place(key, t);
+    r.frame = placed.frame;
+    if (placed.evicted) {
+      r.evicted = true;
+      r.victim_key = placed.victim_key;
+      r.wrote_back = evict(placed.frame);
+    }
+    meta_[r.frame] = {pte, slot};
+    if constexpr (S::kKeepsData) {
+      if (r.major) {
+        bool ok = swap_.read(slot, {frame_bytes(r.frame), bytes_});
+        HPMM_CHECK(ok, "swap: reading a page back failed");
+        set_pending(r.frame, false);
+      } else {
+        set_pending(r.frame, true);  // zero-filled when its data is first touched
+      }
+    }
+    *pte = Pte::leaf(Pfn(r.frame), size_, Pte::kWritable);
+    return r;
+  }
+
+  // Data mode: frame memory for [offset, offset + n) of the frame, zero-filled if still pending.
+  std::byte *data(uint32_t frame, uint64_t offset, uint64_t n) {
+    static_assert(S::kKeepsData, "frame data needs a swap store that keeps data");
+    HPMM_ASSERT(offset + n <= bytes_ && n > 0);
+    const uint64_t first = uint64_t{frame} * chunks_ + offset / kChunk;
+    const uint64_t last = uint64_t{frame} * chunks_ + (offset + n - 1) / kChunk;
+    for (uint64_t c = first; c <= last; ++c)
+      if (pending_[c / 64] >> (c % 64) & 1) {
+        std::memset(mem_ + c * kChunk, 0, kChunk);
+        pending_[c / 64] &= ~(uint64_t{1} << (c % 64));
+      }
+    return frame_bytes(frame) + offset;
+  }
+
+  // Deferred PTE updates of victims.  Storing to a victim's PTE, a cold line, at once would hold
+  // up every later store until the line arrives; instead the store is queued with a prefetch and
+  // made kDeferred evictions later, or as soon as a walk reaches that PTE (settle()), or at the
+  // end of each batch (settle_all()).  So no one ever reads a PTE with an update pending.
+  void settle(const Pte *pte) {
+    for (Deferred &d : deferred_)
+      if (d.pte == pte) {
+        *d.pte = d.value;
+        d.pte = nullptr;
+      }
+  }
+  void settle_all() {
+    for (Deferred &d : deferred_)
+      if (d.pte) {
+        *d.pte = d.value;
+        d.pte = nullptr;
+      }
+  }
+
+  bool valid() const {
+    if (!table_.valid() || !swap_.valid()) return false;
+    for (const Deferred &d : deferred_)
+      if (d.pte) return false;  // checked between batches, when all are settled
+    for (uint32_t f = 0; f < meta_.size(); ++f) {
+      const Pte *p = meta_[f].pte;
+      if (table_.in_use(f) != (p != nullptr)) return false;
+      if (p && (!p->present() || p->pfn(size_).value != f)) return false;
+      if (p && p->dirty() != is_dirty(f)) return false;
+      if (!p && (is_dirty(f) || meta_[f].slot != kNoSlot)) return false;
+    }
+    return true;
+  }
+
+ private:
+  std::byte *frame_bytes(uint32_t frame) const { return mem_ + uint64_t{frame} * bytes_; }
+  bool is_dirty(uint32_t frame) const { return (dirty_[frame / 64] >> (frame % 64)) & 1; }
+
+  void defer(Pte *pte, Pte value) {
+    Deferred &d = deferred_[next_deferred_++ % kDeferred];
+    if (d.pte) *d.pte = d.value;  // the oldest
+    __builtin_prefetch(pte, 1);
+    d = {pte, value};
+  }
+
+  // Unmaps the page in frame; returns whether it was written back.
+  bool evict(uint32_t frame) {
+    Pte *v = meta_[frame].pte;
+    uint64_t slot = meta_[frame].slot;
+    const bool dirty = is_dirty(frame);  // the pool's copy: no load of the victim's PTE
+    if (dirty) {
+      if (slot == kNoSlot) {
+        slot = swap_.allocate();
+        HPMM_CHECK(slot != kNoSlot, "swap: no free slot for a dirty page");
+      }
+      if constexpr (S::kKeepsData) {
+        bool ok = swap_.write(slot, {data(frame, 0, bytes_), bytes_});
+        HPMM_CHECK(ok, "swap: writing a page back failed");
+      }
+    }
+    defer(v, slot != kNoSlot ? Pte::swapped_out(slot, size_) : Pte{});
+    meta_[frame] = {nullptr, kNoSlot};
+    dirty_[frame / 64] &= ~(uint64_t{1} << (frame % 64));
+    return dirty;
+  }
+
+  void set_pending(uint32_t frame, bool on) {
+    const uint64_t first = uint64_t{frame} * chunks_, end = first + chunks_;
+    for (uint64_t c = first; c < end;) {
+      if (c % 64 == 0 && end - c >= 64) {
+        pending_[c / 64] = on ? ~uint64_t{0} : 0;
+        c += 64;
+        continue;
+      }
+      const uint64_t m = uint64_t{1} << (c % 64);
+      pending_[c / 64] = on ? (pending_[c / 64] | m) : (pending_[c / 64] & ~m);
+      ++c;
+    }
+  }
+
+  PageSize size_;
+  uint64_t bytes_;   // page bytes
+  uint64_t chunks_;  // 4 KiB chunks per frame
+  FrameTable<P> table_;
+  // Per frame: the PTE mapping it (null when free) and the swap slot holding a copy of its page
+  // (kNoSlot if none), together so that an eviction touches one line.
+  struct Meta {
+    Pte *pte;
+    uint64_t slot;
+  };
+  std::vector<Meta> meta_;
+  std::vector<uint64_t> dirty_;  // bit per frame == its PTE's dirty bit (read on eviction)
+  static constexpr uint32_t kDeferred = 8;
+  struct Deferred {
+    Pte *pte = nullptr;  // null: no update pending in this entry
+    Pte value;
+  };
+  Deferred deferred_[kDeferred];
+  uint32_t next_deferred_ = 0;
+  std::byte *mem_;                 // frame memory (data mode), owned by the MMU
+  std::vector<uint64_t> pending_;  // bit per chunk: still to be zero-filled (data mode)
+  S swap_;
+};
+
+}  // namespace hpmm::sim

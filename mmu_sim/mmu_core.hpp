@@ -1,0 +1,395 @@
+// mmu_sim/mmu_core.hpp: the simulated MMU, a template over its TLB replacement, page replacement
+// and swap store, instantiated once per run (mmu_core_<policy>.cc) so the access loop is one
+// inlined path.  The counting rules it implements are DESIGN.md's (and hpmm-sim(1)'s):
+//
+//   access [a, a+size)  -> one translation per page touched, in address order (Modify: the load
+//                          of the range, then the store); addresses are taken modulo the virtual
+//                          address space (2^48 or 2^57 bytes); size 0 counts as 1.
+//   translation         -> L1 arrays of the sizes in use; miss -> L2; miss -> walk (walk_cache.hpp
+//                          counts its memory references); a walk to a non-resident page faults
+//                          (major if the PTE holds a swap slot, else minor) and the pool places it,
+//                          evicting and shooting down a victim when no frame is free.
+//   accessed bit        -> set in the PTE by every walk.  dirty bit -> set in the PTE by a walk for
+//                          a write and by the first write through a TLB entry whose D is clear.
+//   replacement state   -> FrameTable::touch(frame, t) on every translation (RefBits::kEveryAccess)
+//                          or only on walks (kTlbFill: x86 sets A only when it walks; an L2 hit
+//                          refilling the L1 does not read the PTE).  OPT always sees every
+//                          translation: its future is defined over all of them.  A fault's
+//                          place() is the fill.  t = the translation's index from 0.
+//
+// The last-translation memo: va >> 12 == memo_page_ means the page translated last (for a large
+// page, the same 4 KiB part of it), whose L1 entry is memo_ref_.  Nothing runs between two
+// translations, so that entry is still the most recently used of its set and a hit on it changes no
+// replacement order (tlb_replacement.hpp): the memo counts the L1 hit and skips only the set
+// search.  It is cleared on a shootdown of its page, and replaced by every translation that misses
+// it.
+//
+// Counters are plain fields of s_ (one MMU per thread); stats() derives the totals.  The batch
+// loop keeps the translation index in a register and derives the L1 hits at the end of the batch
+// (translations - L1 misses); only a configuration with several page sizes counts hits by size
+// as it goes.
+//
+// Speed measures that change no count (bench/sim_throughput.cc): a batch after a miss-heavy one
+// prefetches the PTEs of the accesses 8 ahead (where a walk has seen their page-table node);
+// a victim's PTE update is deferred (frame_pool.hpp) and settled before any walk reads it and at
+// the end of every batch, so no one reads a PTE with an update pending.
+#pragma once
+
+#include <algorithm>
+#include <bit>
+#include <cstring>
+#include <optional>
+#include <vector>
+
+#include "base/check.hpp"
+#include "mmu_sim/frame_pool.hpp"
+#include "mmu_sim/mmu_impl.hpp"
+#include "mmu_sim/region_map.hpp"
+#include "mmu_sim/tlb_hierarchy.hpp"
+#include "mmu_sim/walk_cache.hpp"
+#include "pagetable/page_table.hpp"
+
+namespace hpmm::sim {
+
+template <class P>
+concept HasFuture = requires(P p, std::span<const uint64_t> s) {
+  p.set_future(s);
+};
+
+template <TlbReplacementPolicy TR, PageReplacementPolicy PR, SwapStore SW>
+class MmuCore final : public MmuImpl {
+  static constexpr bool kData = SW::kKeepsData;
+  static constexpr bool kOpt = HasFuture<PR>;
+
+ public:
+  MmuCore(const SimConfig &c, const FrameMemory &mem)
+      : ifetch_(c.ifetch),
+        touch_every_(c.ref_bits == RefBits::kEveryAccess || kOpt),
+        va_mask_((uint64_t{1} << (12 + 9 * c.levels)) - 1),
+        regions_(c.page_size, c.regions),
+        tlb_(c, regions_.sizes_in_use()),
+        pwc_(c.levels, c.pwc_entries),
+        pt_(c.levels == 5 ? kX86_64_5Level : kX86_64_4Level) {
+    for (PageSize s : regions_.sizes_in_use()) {
+      const int i = index_of(s);
+      pool_[i].emplace(s, static_cast<uint32_t>(c.frames[i]), c.seed + 11 * (i + 1), mem.base(s),
+                       Pte::kMaxSwapSlot + 1);
+    }
+    s_.has_l2 = tlb_.has_l2();
+    multi_size_ = tlb_.size_count() > 1;
+  }
+
+  void run_batch(std::span<const Access> batch) override {
+    Tally n = begin();
+    const uint64_t walks0 = s_.walks;
+    uint64_t t = n.t0;
+    uint64_t stores = 0, others = 0;  // loads = batch - stores - others
+    const bool pf = prefetch_;
+    if (pf)
+      for (size_t i = 0; i < kAhead && i < batch.size(); ++i) prefetch_pte(batch[i].addr);
+    for (size_t i = 0; i < batch.size(); ++i) {
+      const Access &a = batch[i];
+      if (pf && i + kAhead < batch.size()) prefetch_pte(batch[i + kAhead].addr);
+      const uint32_t k = static_cast<uint32_t>(a.kind);
+      if (HPMM_LIKELY(k <= static_cast<uint32_t>(AccessKind::kStore))) {
+        stores += k;
+        range(a.addr, a.size, k != 0, t);
+      } else {
+        ++others;
+        t = other_access(a, t);
+      }
+    }
+    s_.writes += stores;
+    s_.reads += batch.size() - stores - others;
+    end(n, t);
+    settle_all();
+    prefetch_ = (s_.walks - walks0) * 8 > t - n.t0;  // more than 1 walk in 8 translations
+  }
+
+  void load(uint64_t addr, void *out, size_t n) override {
+    if constexpr (kData) {
+      if (n == 0) return;  // touches no page: not an access
+      ++s_.reads;
+      copy<false>(addr, static_cast<std::byte *>(out), nullptr, n);
+    } else {
+      HPMM_CHECK(false, "Mmu::load needs SimConfig::data");
+    }
+  }
+  void store(uint64_t addr, const void *in, size_t n) override {
+    if constexpr (kData) {
+      if (n == 0) return;
+      ++s_.writes;
+      copy<true>(addr, nullptr, static_cast<const std::byte *>(in), n);
+    } else {
+      HPMM_CHECK(false, "Mmu::store needs SimConfig::data");
+    }
+  }
+
+  void set_future(std::vector<uint64_t> next_use) override {
+    if constexpr (kOpt) {
+      future_ = std::move(next_use);
+      for (auto &p : pool_)
+        if (p) p->table().policy().set_future(future_);
+    }
+  }
+
+  uint64_t translations() const override { return s_.translations; }
+
+  SimStats stats() const override {
+    SimStats s = s_;
+    s.accesses = s.reads + s.writes + s.ifetches;
+    s.l1 = {};
+    for (const TlbLevelStats &b : s.l1_by_size) {
+      s.l1.hits += b.hits;
+      s.l1.misses += b.misses;
+    }
+    s.resident_pages = 0;
+    for (const auto &p : pool_)
+      if (p) s.resident_pages += p->table().used();
+    return s;
+  }
+
+  bool valid() const override {
+    for (const auto &p : pool_)
+      if (p && !p->valid()) return false;
+    return tlb_.valid() && pwc_.valid() && pt_.valid() && regions_.valid() && stats().valid();
+  }
+
+ private:
+  struct Xlat {
+    uint32_t frame;
+    PageSize size;
+  };
+
+  // The hot path's counters live in locals: t, the next translation's index, in a register; the
+  // L1 hits are derived at the end (translations - L1 misses, which the miss path counts in s_),
+  // and only a configuration with several page sizes counts hits per size as it goes.
+  struct Tally {
+    uint64_t t0, misses0;
+  };
+  Tally begin() const {
+    uint64_t m = 0;
+    for (const TlbLevelStats &b : s_.l1_by_size) m += b.misses;
+    return {s_.translations, m};
+  }
+  // t: the index of the next translation after the batch.
+  void end(const Tally &n, uint64_t t) {
+    uint64_t m = 0;
+    for (const TlbLevelStats &b : s_.l1_by_size) m += b.misses;
+    const uint64_t hits = (t - n.t0) - (m - n.misses0);
+    s_.translations = t;
+    if (tlb_.size_count() == 1) {
+      s_.l1_by_size[index_of(tlb_.size(0))].hits += hits;
+    } else {
+      uint64_t sum = 0;
+      for (int i = 0; i < kPageSizeCount; ++i) {
+        s_.l1_by_size[i].hits += size_hits_[i];
+        sum += size_hits_[i];
+        size_hits_[i] = 0;
+      }
+      HPMM_CHECK(sum == hits, "mmu: L1 hits by size do not add up");
+    }
+  }
+
+  // Modify and ifetch: off the hot path.
+  [[gnu::noinline]] uint64_t other_access(const Access &a, uint64_t t) {
+    if (a.kind == AccessKind::kModify) {
+      ++s_.reads;
+      ++s_.writes;
+      range(a.addr, a.size, false, t);
+      range(a.addr, a.size, true, t);
+    } else if (a.kind == AccessKind::kIfetch && ifetch_) {
+      ++s_.ifetches;
+      range(a.addr, a.size, false, t);
+    }
+    return t;
+  }
+
+  // One translation per page of [addr, addr + size).
+  // t: the next translation's index, advanced by one per translation.
+  HPMM_INLINE void range(uint64_t addr, uint64_t size, bool write, uint64_t &t) {
+    addr &= va_mask_;
+    if (HPMM_LIKELY((addr & 4095) + size <= 4096))
+      translate(addr, write, t);
+    else
+      t = range_pages(addr, size, write, t);
+  }
+  // An access that crosses a 4 KiB boundary (it may still lie in one large page).
+  [[gnu::noinline]] uint64_t range_pages(uint64_t addr, uint64_t size, bool write, uint64_t t) {
+    const uint64_t end = size > va_mask_ + 1 - addr ? va_mask_ + 1 : addr + size;
+    for (;;) {
+      const Xlat x = translate(addr, write, t);
+      addr = (addr | (bytes_of(x.size).value - 1)) + 1;
+      if (addr >= end) return t;
+    }
+  }
+
+  // Data mode: moves n bytes from in to [addr, addr + n) (kWrite) or from there to out, page by
+  // page.  n == 0 moves nothing and translates nothing.
+  template <bool kWrite>
+  void copy(uint64_t addr, std::byte *out, const std::byte *in, uint64_t n) {
+    addr &= va_mask_;
+    const Tally tally = begin();
+    uint64_t t = tally.t0;
+    while (n > 0) {
+      const Xlat x = translate(addr, kWrite, t);
+      const uint64_t pb = bytes_of(x.size).value, off = addr & (pb - 1);
+      const uint64_t k = std::min(n, pb - off);
+      std::byte *mem = pool_[index_of(x.size)]->data(x.frame, off, k);
+      if constexpr (kWrite) {
+        std::memcpy(mem, in, k);
+        in += k;
+      } else {
+        std::memcpy(out, mem, k);
+        out += k;
+      }
+      n -= k;
+      addr = (addr + k) & va_mask_;
+    }
+    end(tally, t);
+    settle_all();
+  }
+
+  HPMM_INLINE Xlat translate(uint64_t va, bool write, uint64_t &next_t) {
+    const uint64_t t = next_t++;
+    PageSize size;
+    int64_t slot;
+    if ((va >> 12) == memo_page_) {
+      size = static_cast<PageSize>(memo_ref_ & 3);
+      slot = static_cast<int64_t>(memo_ref_ >> 2);
+    } else {
+      slot = tlb_.probe_l1(va, &size);
+      if (HPMM_UNLIKELY(slot < 0)) return miss(va, write, t);
+      remember(va, size, slot);
+    }
+    if (multi_size_) ++size_hits_[index_of(size)];
+    return hit(tlb_.l1(size).data(slot), size, write, t);
+  }
+
+  // A translation served by a TLB entry whose data is d.
+  HPMM_INLINE Xlat hit(uint64_t &d, PageSize size, bool write, uint64_t t) {
+    const uint32_t frame = static_cast<uint32_t>(d >> 1);
+    if (HPMM_UNLIKELY(write & !(d & 1))) {
+      d |= 1;
+      pool_[index_of(size)]->mark_dirty(frame);
+    }
+    if (touch_every_) pool_[index_of(size)]->table().touch(frame, t);
+    return {frame, size};
+  }
+
+  HPMM_INLINE void remember(uint64_t va, PageSize size, int64_t slot) {
+    memo_page_ = va >> 12;
+    memo_ref_ = static_cast<uint64_t>(slot) << 2 | index_of(size);
+  }
+
+  [[gnu::noinline]] Xlat miss(uint64_t va, bool write, uint64_t t) {
+    PageSize size;
+    if (tlb_.has_l2()) {
+      const int64_t slot = tlb_.probe_l2_fill_l1(va, &size);
+      if (slot >= 0) {
+        ++s_.l1_by_size[index_of(size)].misses;
+        ++s_.l2.hits;
+        remember(va, size, slot);
+        return hit(tlb_.l1(size).data(slot), size, write, t);
+      }
+      ++s_.l2.misses;
+    }
+    return walk(va, write, t);
+  }
+
+  Xlat walk(uint64_t va, bool write, uint64_t t) {
+    const PageSize size = regions_.size_at(VirtAddr(va));
+    const uint64_t base = va & ~(bytes_of(size).value - 1);
+    ++s_.l1_by_size[index_of(size)].misses;
+    ++s_.walks;
+    const WalkCaches::Walk w = pwc_.walk(VirtAddr(base), size);
+    s_.walk_refs += w.refs;
+    if (w.hit >= 0) ++s_.pwc_hits[w.hit];
+
+    FramePool<PR, SW> &pool = *pool_[index_of(size)];
+    Pte *pte = pt_.leaf_slot(canonical(base), size, true);
+    HPMM_CHECK(pte != nullptr, "page table: out of memory for a node");
+    pool.settle(pte);
+    uint32_t frame;
+    if (pte->present()) {
+      frame = static_cast<uint32_t>(pte->pfn(size).value);
+      pool.table().touch(frame, t);  // a walk references the page in both RefBits modes
+    } else {
+      const auto in = pool.fault_in(base >> 12, pte, t);
+      ++(in.major ? s_.faults_major : s_.faults_minor);
+      if (in.evicted) {
+        ++s_.evictions;
+        s_.writebacks += in.wrote_back;
+        s_.shootdowns += shootdown(in.victim_key << 12, size);
+      }
+      frame = in.frame;
+    }
+    pte->set_accessed(true);
+    if (write) pool.mark_dirty(frame, pte);
+    if (size == PageSize::k4K) {
+      LeafNode &l = leaf_nodes_[(base >> 21) % kLeafNodes];
+      l.tag = base >> 21;
+      l.first = pte - ((base >> 12) & 511);
+    }
+    const int64_t slot = tlb_.fill_from_walk(base, size, uint64_t{frame} << 1 | pte->dirty());
+    remember(va, size, slot);
+    return {frame, size};
+  }
+
+  // A hint for the walks ahead of a miss-heavy batch: fetch the PTE of a 4 KiB page whose
+  // page-table node a walk has seen.  It changes no state but the host's caches.
+  HPMM_INLINE void prefetch_pte(uint64_t addr) const {
+    const uint64_t va = addr & va_mask_, k = va >> 21;
+    const LeafNode &l = leaf_nodes_[k % kLeafNodes];
+    if (l.tag == k) __builtin_prefetch(l.first + ((va >> 12) & 511), 1);
+  }
+
+  void settle_all() {
+    for (auto &p : pool_)
+      if (p) p->settle_all();
+  }
+
+  // The page table takes canonical addresses: sign-extend from the top address bit.
+  VirtAddr canonical(uint64_t va) const {
+    const unsigned u = static_cast<unsigned>(std::countl_zero(va_mask_));
+    return VirtAddr(static_cast<uint64_t>(static_cast<int64_t>(va << u) >> u));
+  }
+
+  uint32_t shootdown(uint64_t base, PageSize size) {
+    if ((memo_page_ << 12 & ~(bytes_of(size).value - 1)) == base) memo_page_ = kNoMemo;
+    return tlb_.shootdown(base, size);
+  }
+
+  // Memo of the last translation (see the file comment): the 4 KiB page number of its address
+  // (kNoMemo: none; no 4 KiB page number is that large) and its L1 entry, slot << 2 | size.
+  static constexpr uint64_t kNoMemo = ~uint64_t{0};
+  uint64_t memo_page_ = kNoMemo;
+  uint64_t memo_ref_ = 0;
+
+  SimStats s_;
+  uint64_t size_hits_[kPageSizeCount] = {};  // L1 hits per size in this batch (several sizes)
+  const bool ifetch_;
+  const bool touch_every_;
+  bool multi_size_;
+  const uint64_t va_mask_;
+  RegionMap regions_;
+  TlbHierarchy<TR> tlb_;
+  WalkCaches pwc_;
+  PageTable pt_;
+  std::optional<FramePool<PR, SW>> pool_[kPageSizeCount];
+  std::vector<uint64_t> future_;  // OPT's next-use array (the policies hold spans of it)
+
+  // Prefetching for miss-heavy batches (only a speed hint, see prefetch_pte): where walks found
+  // level-1 page-table nodes, direct-mapped by va >> 21.  Nodes are never freed while the MMU
+  // lives (it never unmaps), and a stale entry would only prefetch a useless line.
+  static constexpr size_t kAhead = 8;  // accesses prefetched ahead
+  static constexpr uint64_t kLeafNodes = 4096;
+  struct LeafNode {
+    uint64_t tag = ~uint64_t{0};
+    Pte *first = nullptr;  // the node's entry 0
+  };
+  std::vector<LeafNode> leaf_nodes_ = std::vector<LeafNode>(kLeafNodes);
+  bool prefetch_ = false;
+};
+
+}  // namespace hpmm::sim

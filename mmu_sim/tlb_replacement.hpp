@@ -1,0 +1,150 @@
+// mmu_sim/tlb_replacement.hpp: replacement within one set of a set-associative TLB array (or of a
+// page-walk cache): the concept and its four policies lru, plru, fifo, random.
+//
+// The array (tlb_array.hpp) fills an invalid way first, in way order; the policy is asked for a
+// victim only when every way of the set is valid.  Each policy keeps per-set state of the form:
+//   lru, fifo:  stamp[set][way] = the array-wide clock when the way was last used (lru: filled or
+//               hit; fifo: filled), 0 when invalid; the victim is the first way with the smallest
+//               stamp.  Stamps of the valid ways of a set are distinct and >= 1.
+//   plru:       tree pseudo-LRU over ways 0..ways-1 for any way count: internal node n splits its
+//               range [lo,hi) at mid = lo + (hi-lo+1)/2; bit[n] = 1 means "the victim is on the
+//               right"; a hit or fill of way w points every node on w's path away from w.
+//   random:     a seeded xorshift64* generator; victim = next() mod ways.
+// Touching the way that was touched last is a no-op for the replacement order of every policy (the
+// MMU's last-translation memo relies on this).  Not thread-safe: one TLB per simulated core.
+#pragma once
+
+#include <concepts>
+#include <cstdint>
+#include <vector>
+
+namespace hpmm::sim {
+
+template <class R>
+concept TlbReplacementPolicy =
+    std::constructible_from<R, uint32_t, uint32_t, uint64_t> &&  // (sets, ways, seed)
+    requires(R r, const R cr, uint32_t set, uint32_t way) {
+  r.on_hit(set, way);         // a lookup hit this way
+  r.on_fill(set, way);        // a new entry was placed in this way
+  r.on_invalidate(set, way);  // the entry in this way was removed
+  // The way to replace.  kVictimPrefersInvalid: victim() itself returns the lowest invalid way
+  // when there is one; otherwise the array calls it only when every way is valid.
+  { r.victim(set) } -> std::same_as<uint32_t>;
+  { R::kVictimPrefersInvalid } -> std::convertible_to<bool>;
+  { cr.valid() } -> std::same_as<bool>;
+};
+
+// lru (kTouchOnHit) and fifo (!kTouchOnHit): one stamp per way; an invalid way has stamp 0, so
+// the victim (the first smallest stamp) is the lowest invalid way when there is one.
+template <bool kTouchOnHit>
+class StampReplacement {
+ public:
+  static constexpr bool kVictimPrefersInvalid = true;
+  StampReplacement(uint32_t sets, uint32_t ways, uint64_t /*seed*/)
+      : ways_(ways), stamp_(uint64_t{sets} * ways, 0) {}
+  void on_hit(uint32_t set, uint32_t way) {
+    if constexpr (kTouchOnHit) stamp_[uint64_t{set} * ways_ + way] = ++clock_;
+  }
+  void on_fill(uint32_t set, uint32_t way) { stamp_[uint64_t{set} * ways_ + way] = ++clock_; }
+  void on_invalidate(uint32_t set, uint32_t way) { stamp_[uint64_t{set} * ways_ + way] = 0; }
+  uint32_t victim(uint32_t set) const {
+    const uint64_t *s = &stamp_[uint64_t{set} * ways_];
+    uint32_t best = 0;
+    uint64_t min = s[0];
+    for (uint32_t w = 1; w < ways_; ++w) {  // branch-free: stamps are in no useful order
+      const bool less = s[w] < min;
+      best = less ? w : best;
+      min = less ? s[w] : min;
+    }
+    return best;
+  }
+  bool valid() const {
+    for (uint64_t v : stamp_)
+      if (v > clock_) return false;
+    return true;
+  }
+
+ private:
+  uint32_t ways_;
+  uint64_t clock_ = 0;  // stamps are <= clock_
+  std::vector<uint64_t> stamp_;
+};
+
+using TlbLru = StampReplacement<true>;
+using TlbFifo = StampReplacement<false>;
+
+// Tree pseudo-LRU for any number of ways (a power of two gives the textbook tree).
+class TlbPlru {
+ public:
+  static constexpr bool kVictimPrefersInvalid = false;
+  TlbPlru(uint32_t sets, uint32_t ways, uint64_t /*seed*/)
+      : ways_(ways), words_(ways <= 1 ? 1 : (ways - 1 + 63) / 64), bits_(uint64_t{sets} * words_) {}
+  void on_hit(uint32_t set, uint32_t way) { touch(set, way); }
+  void on_fill(uint32_t set, uint32_t way) { touch(set, way); }
+  void on_invalidate(uint32_t, uint32_t) {}
+  uint32_t victim(uint32_t set) const {
+    const uint64_t *b = &bits_[uint64_t{set} * words_];
+    uint32_t lo = 0, hi = ways_, node = 0;
+    while (hi - lo > 1) {
+      uint32_t mid = lo + (hi - lo + 1) / 2;
+      if ((b[node / 64] >> (node % 64)) & 1) {
+        node += mid - lo;  // skip the left subtree's mid-lo-1 internal nodes, and this one
+        lo = mid;
+      } else {
+        node += 1;
+        hi = mid;
+      }
+    }
+    return lo;
+  }
+  bool valid() const { return words_ >= 1 && bits_.size() % words_ == 0; }
+
+ private:
+  void touch(uint32_t set, uint32_t way) {
+    uint64_t *b = &bits_[uint64_t{set} * words_];
+    uint32_t lo = 0, hi = ways_, node = 0;
+    while (hi - lo > 1) {  // branch-free steps: the path depends on the (random) way
+      const uint32_t mid = lo + (hi - lo + 1) / 2;
+      const uint64_t m = uint64_t{1} << (node % 64);
+      const bool left = way < mid;  // then the victim search must go right, away from way
+      b[node / 64] = (b[node / 64] & ~m) | (left ? m : 0);
+      node += left ? 1 : mid - lo;
+      lo = left ? lo : mid;
+      hi = left ? mid : hi;
+    }
+  }
+  uint32_t ways_;
+  uint32_t words_;  // 64-bit words of node bits per set; ways-1 internal nodes
+  std::vector<uint64_t> bits_;
+};
+
+// Uniform random victim from a seeded generator (reproducible runs).
+class TlbRandom {
+ public:
+  static constexpr bool kVictimPrefersInvalid = false;
+  TlbRandom(uint32_t /*sets*/, uint32_t ways, uint64_t seed)
+      : ways_(ways), state_(seed * 0x9E3779B97F4A7C15ull + 0x2545F4914F6CDD1Dull) {
+    if (state_ == 0) state_ = 1;
+  }
+  void on_hit(uint32_t, uint32_t) {}
+  void on_fill(uint32_t, uint32_t) {}
+  void on_invalidate(uint32_t, uint32_t) {}
+  uint32_t victim(uint32_t /*set*/) {
+    state_ ^= state_ >> 12;
+    state_ ^= state_ << 25;
+    state_ ^= state_ >> 27;
+    return static_cast<uint32_t>(((state_ * 0x2545F4914F6CDD1Dull) >> 32) % ways_);
+  }
+  bool valid() const { return state_ != 0 && ways_ >= 1; }
+
+ private:
+  uint32_t ways_;
+  uint64_t state_;  // xorshift64* state, never 0
+};
+
+static_assert(TlbReplacementPolicy<TlbLru>);
+static_assert(TlbReplacementPolicy<TlbFifo>);
+static_assert(TlbReplacementPolicy<TlbPlru>);
+static_assert(TlbReplacementPolicy<TlbRandom>);
+
+}  // namespace hpmm::sim

@@ -1,0 +1,75 @@
+// mmu_sim/walk_cache.hpp: the page-walk caches (Intel's PML4E, PDPTE and PDE caches) and the
+// count of memory references a page walk makes.
+//
+// Levels are numbered from the leaf up: level 1 holds 4 KiB PTEs, level 2 PDEs (or 2 MiB leaves),
+// level 3 PDPTEs (or 1 GiB leaves), level 4 PML4Es, level 5 PML5Es.  A page of size s has its leaf
+// at level leaf(s) = 1 + index_of(s).  Cache i (SimConfig::pwc_entries[i]) holds non-leaf entries
+// of level 4 - i: cache 0 the PML4Es (tag va >> 39), cache 1 the PDPTEs (va >> 30), cache 2 the
+// PDEs (va >> 21).  The root of a 5-level table (PML5) is not cached.  Each cache is fully
+// associative with LRU replacement.
+//
+// A walk for va with leaf level f in an L-level table:
+//   - looks up the caches of levels f+1 .. min(4, L), deepest first; the first hit, at level h,
+//     is the one used (pwc_hits[4-h] counts it) and the walk reads levels h-1 .. f from memory;
+//   - without a hit it reads all levels L .. f;
+//   - the non-leaf entries it read from memory, at cached levels, are inserted in their caches.
+// So refs = (h - f) with a hit at level h, else (L - f + 1).  First walk of a 4-level table for a
+// 4 KiB page: 4 refs; then a neighbour page in the same 2 MiB: 1 ref with a PDE-cache hit.
+// Page-table nodes are never freed while the MMU runs, so cached entries never go stale.
+#pragma once
+
+#include <cstdint>
+#include <optional>
+
+#include "base/units.hpp"
+#include "mmu_sim/config.hpp"
+#include "mmu_sim/tlb_array.hpp"
+
+namespace hpmm::sim {
+
+class WalkCaches {
+ public:
+  static constexpr int kCaches = 3;
+  struct Walk {
+    uint32_t refs;  // memory references the walk made
+    int hit;        // index of the cache that hit (0..2), or -1
+  };
+
+  WalkCaches(int levels, const uint32_t (&entries)[kCaches]) : levels_(levels) {
+    for (int i = 0; i < kCaches; ++i)
+      if (entries[i] != 0) cache_[i].emplace(TlbShape{1, entries[i]}, 0);
+  }
+
+  Walk walk(VirtAddr va, PageSize size) {
+    const int leaf = 1 + index_of(size);
+    const int top = levels_ < 4 ? levels_ : 4;
+    int hit_level = 0;
+    for (int level = leaf + 1; level <= top; ++level) {
+      auto &c = cache_[4 - level];
+      if (c && c->lookup(0, tag(va, level)) >= 0) {
+        hit_level = level;
+        break;
+      }
+    }
+    const int read_from = hit_level ? hit_level - 1 : levels_;
+    for (int level = leaf + 1; level <= read_from && level <= top; ++level) {
+      auto &c = cache_[4 - level];
+      if (c) c->fill(0, tag(va, level), 0, nullptr);
+    }
+    if (hit_level) return {static_cast<uint32_t>(hit_level - leaf), 4 - hit_level};
+    return {static_cast<uint32_t>(levels_ - leaf + 1), -1};
+  }
+
+  bool valid() const {
+    for (const auto &c : cache_)
+      if (c && !c->valid()) return false;
+    return levels_ == 4 || levels_ == 5;
+  }
+
+ private:
+  static uint64_t tag(VirtAddr va, int level) { return va.value >> (12 + 9 * (level - 1)); }
+  int levels_;
+  std::optional<TlbArray<TlbLru>> cache_[kCaches];  // index 4 - level; empty = no cache
+};
+
+}  // namespace hpmm::sim

@@ -1,0 +1,42 @@
+// pal/alloc_os_memory.hpp: the memory calls the malloc needs beyond pal/os_memory.hpp: putting a
+// hugetlb page at an address the heap already reserved, giving it back, and the fork child's
+// copy of such pages.
+//
+// Same rules as os_memory: allocation-free, callable before constructors run, errno preserved;
+// results are 0 or the errno value that explains the failure.  Addresses and sizes are
+// multiples of 2 MiB.
+//   map_hugetlb_at(p)       takes one 2 MiB page from the hugetlb pool (reserved at once: ENOMEM
+//                           now when the pool is short, never SIGBUS later) and moves it to p,
+//                           replacing what was mapped there (mremap, so p is never left
+//                           unmapped); on failure p is unchanged.
+//   replace_with_plain(p,n) maps fresh private anonymous MAP_NORESERVE memory over [p, p + n):
+//                           a hugetlb page there goes back to the pool.
+//   copy_to_plain(p, n)     replaces [p, p + n) with plain anonymous memory holding the same
+//                           bytes (for a fork child, so that it never needs the pool's pages).
+//   copy_readable(d, s, n)  copies up to n bytes from s to d, stopping at the first unreadable
+//                           page instead of faulting (process_vm_readv on this process); returns
+//                           the bytes copied.  For realloc of a block of unknown size that hpmm
+//                           did not give out.
+#pragma once
+
+#include <cstdint>
+
+#include "base/units.hpp"
+
+namespace hpmm::pal {
+
+int map_hugetlb_at(void *p);
+int replace_with_plain(void *p, Bytes size);
+int copy_to_plain(void *p, Bytes size);
+uint64_t copy_readable(void *dst, const void *src, Bytes n);
+
+// CLOCK_MONOTONIC_COARSE in nanoseconds: the kernel's tick-granular clock (a few ms), read from
+// the vDSO without a timer read, several times cheaper than now_ns().  Monotonic; for the heap's
+// release delay, where milliseconds do not matter.
+uint64_t coarse_now_ns();
+
+// One zeroed page shared with the children this process forks (MAP_SHARED | MAP_ANONYMOUS),
+// for the fork handshake; nullptr on failure.
+void *map_shared_page();
+
+}  // namespace hpmm::pal

@@ -1,0 +1,337 @@
+// tests/cache/test_cache.cc: central lists (batches, transfer cache), thread caches, cross-thread
+// frees, alignment, zeroing, statistics, and every bad call the core can see (death tests).
+#include <criterion/criterion.h>
+#include <signal.h>
+#include <sys/wait.h>
+#include <unistd.h>
+
+#include <set>
+#include <thread>
+#include <vector>
+
+#include "cache/allocator.hpp"
+#include "tests/heap/test_os.hpp"
+
+using namespace hpmm;
+using Alloc = Allocator<TestOs>;
+
+static AllocatorConfig test_config() {
+  AllocatorConfig c;
+  c.page_heap.backing.arena_bytes = 64ull << 20;
+  c.thread_cache_bytes = 1u << 20;
+  return c;
+}
+
+Test(central, batches_move_whole_and_through_the_transfer_cache) {
+  TestOs os;
+  Alloc a(&os, test_config());
+  uint32_t cls = size_class_of(100);
+  uint32_t batch = kSizeClasses[cls].batch;
+  CentralFreeList<TestOs> &cl = a.central(cls);
+  void *h, *t;
+  uint32_t got = cl.remove_range(&h, &t, batch);
+  cr_assert_eq(got, batch);
+  std::set<void *> seen;
+  void *p = h;
+  for (uint32_t i = 0; i < got; ++i) {
+    cr_assert(seen.insert(p).second, "objects are distinct");
+    cr_assert_eq(a.page_heap().span_of(p)->cls, cls);
+    if (i + 1 < got) p = *static_cast<void **>(p);
+  }
+  cr_assert_eq(p, t);
+  cr_assert_eq(cl.free_in_spans() + got, cl.spans() * kSizeClasses[cls].objects);
+  cl.insert_range(h, t, got);  // a full batch: kept whole
+  cr_assert_eq(cl.in_transfer(), batch);
+  void *h2, *t2;
+  cr_assert_eq(cl.remove_range(&h2, &t2, batch), batch);
+  cr_assert_eq(h2, h, "the same batch comes back in O(1)");
+  cr_assert_eq(cl.in_transfer(), 0u);
+  cl.insert_range(h2, t2, batch);
+  cl.drain();
+  cr_assert_eq(cl.in_transfer(), 0u);
+  cr_assert_eq(cl.spans(), 0u, "every object back: the span went to the page heap");
+  cr_assert(a.valid());
+}
+
+Test(thread_cache, slow_start_then_batches_and_bounded_bytes) {
+  TestOs os;
+  Alloc a(&os, test_config());
+  ThreadCache *tc = a.create_cache();
+  uint32_t cls = size_class_of(32);
+  std::vector<void *> v;
+  for (int i = 0; i < 5000; ++i) v.push_back(a.alloc(32, tc));
+  cr_assert_gt(tc->lists[cls].max_length, kSizeClasses[cls].batch, "grew past one batch");
+  for (void *p : v) a.free(p, tc);
+  cr_assert_leq(tc->lists[cls].length, tc->lists[cls].max_length);
+  cr_assert(tc->valid());
+  // Big objects: the cache gives half back whenever it passes its byte bound.
+  std::vector<void *> big;
+  for (int i = 0; i < 200; ++i) big.push_back(a.alloc(16384, tc));
+  for (void *p : big) a.free(p, tc);
+  cr_assert_leq(tc->bytes, tc->max_bytes);
+  cr_assert(tc->valid());
+  a.destroy_cache(tc);
+  AllocatorStats st = a.stats();
+  cr_assert_eq(st.small_in_use_bytes, 0u);
+  cr_assert_eq(st.thread_cache_bytes, 0u);
+  cr_assert(a.valid());
+}
+
+Test(thread_cache, cross_thread_frees_without_a_global_lock) {
+  TestOs os;
+  Alloc a(&os, test_config());
+  constexpr int kN = 20000;
+  std::vector<void *> v(kN);
+  std::thread producer([&] {
+    ThreadCache *tc = a.create_cache();
+    for (int i = 0; i < kN; ++i) {
+      v[i] = a.alloc(16 + (i % 7) * 48, tc);
+      std::memset(v[i], i & 0xff, 16);
+    }
+    a.destroy_cache(tc);
+  });
+  producer.join();
+  std::thread consumer([&] {
+    ThreadCache *tc = a.create_cache();
+    for (int i = 0; i < kN; ++i) {
+      cr_assert_eq(*static_cast<unsigned char *>(v[i]), i & 0xff);
+      a.free(v[i], tc);
+    }
+    a.destroy_cache(tc);
+  });
+  consumer.join();
+  AllocatorStats st = a.stats();
+  cr_assert_eq(st.small_in_use_bytes, 0u);
+  a.release(true, false);
+  cr_assert_eq(a.stats().heap.in_use_bytes, 0u, "every span went back");
+  cr_assert(a.valid());
+}
+
+Test(thread_cache, concurrent_alloc_free_keeps_contents) {
+  TestOs os;
+  Alloc a(&os, test_config());
+  std::vector<void *> shared(4096, nullptr);
+  std::vector<std::thread> ts;
+  for (int t = 0; t < 4; ++t) {
+    ts.emplace_back([&, t] {
+      ThreadCache *tc = a.create_cache();
+      uint32_t x = 12345 + t;
+      std::vector<std::pair<unsigned char *, size_t>> mine;
+      for (int i = 0; i < 30000; ++i) {
+        x = x * 1103515245 + 12345;
+        size_t n = 1 + (x >> 8) % 3000;
+        auto *p = static_cast<unsigned char *>(a.alloc(n, tc));
+        std::memset(p, t + 1, n);
+        mine.emplace_back(p, n);
+        if (mine.size() > 64) {
+          auto [q, m] = mine[(x >> 4) % mine.size()];
+          for (size_t k = 0; k < m; k += 97) cr_assert_eq(q[k], t + 1);
+          mine[(x >> 4) % mine.size()] = mine.back();
+          mine.pop_back();
+          a.free(q, tc);
+        }
+      }
+      for (auto [q, m] : mine) a.free(q, tc);
+      a.destroy_cache(tc);
+    });
+  }
+  for (auto &th : ts) th.join();
+  cr_assert_eq(a.stats().small_in_use_bytes, 0u);
+  cr_assert(a.valid());
+}
+
+Test(alloc, alignment_edge_cases) {
+  TestOs os;
+  Alloc a(&os, test_config());
+  ThreadCache *tc = a.create_cache();
+  for (size_t align = 8; align <= (8u << 20); align <<= 1) {
+    for (size_t n : {size_t{0}, size_t{1}, align - 1, align, align + 1, size_t{33000}}) {
+      void *p = a.alloc_aligned(n, align, tc);
+      cr_assert_not_null(p, "align %zu n %zu", align, n);
+      cr_assert_eq(reinterpret_cast<uintptr_t>(p) % align, 0u, "align %zu n %zu", align, n);
+      cr_assert_geq(a.usable_size(p), n);
+      std::memset(p, 0x5a, n);
+      a.free(p, tc);
+    }
+  }
+  for (size_t n = 1; n <= 512; ++n) {  // malloc's guarantee: 16-byte alignment from 16 bytes on
+    void *p = a.alloc(n, tc);
+    cr_assert_eq(reinterpret_cast<uintptr_t>(p) % (n < 16 ? 8 : 16), 0u);
+    a.free(p, tc);
+  }
+  a.destroy_cache(tc);
+  cr_assert(a.valid());
+}
+
+Test(alloc, zeroed_memory_is_zero_even_when_reused) {
+  TestOs os;
+  Alloc a(&os, test_config());
+  ThreadCache *tc = a.create_cache();
+  for (size_t n : {size_t{24}, size_t{4000}, size_t{100000}, size_t{3u << 20}}) {
+    void *p = a.alloc(n, tc);
+    std::memset(p, 0xff, n);
+    a.free(p, tc);
+    auto *q = static_cast<unsigned char *>(a.alloc_zeroed(n, tc));
+    for (size_t k = 0; k < n; ++k)
+      if (q[k] != 0) cr_assert_fail("byte %zu of %zu is not zero", k, n);
+    a.free(q, tc);
+  }
+  a.destroy_cache(tc);
+}
+
+Test(alloc, usable_size_and_foreign_pointers) {
+  TestOs os;
+  Alloc a(&os, test_config());
+  void *p = a.alloc(100, nullptr);
+  cr_assert_eq(a.usable_size(p), 112u);
+  void *big = a.alloc(100000, nullptr);
+  cr_assert_eq(a.usable_size(big), 13 * kPageSize);
+  static char outside[64];
+  cr_assert_eq(a.usable_size(outside), 0u);
+  cr_assert_not(a.free(outside, nullptr), "a foreign pointer is reported, not freed");
+  cr_assert(a.free(p, nullptr));
+  cr_assert(a.free(big, nullptr));
+  cr_assert_null(a.alloc(uint64_t{1} << 50, nullptr), "impossible size");
+  cr_assert_null(a.alloc_aligned(uint64_t{1} << 50, 64, nullptr));
+  cr_assert(a.valid());
+}
+
+Test(alloc, a_freed_and_reused_object_is_not_a_double_free) {
+  TestOs os;
+  Alloc a(&os, test_config());
+  ThreadCache *tc = a.create_cache();
+  void *p = a.alloc(64, tc);
+  a.free(p, tc);
+  void *q = a.alloc(64, tc);
+  cr_assert_eq(q, p, "LIFO reuse");
+  a.free(q, tc);  // the canary was cleared when q was handed out
+  a.destroy_cache(tc);
+}
+
+Test(bad_calls, double_free_of_a_small_object, .signal = SIGABRT) {
+  TestOs os;
+  Alloc a(&os, test_config());
+  ThreadCache *tc = a.create_cache();
+  void *p = a.alloc(48, tc), *q = a.alloc(48, tc);
+  a.free(p, tc);
+  a.free(q, tc);
+  a.free(p, tc);  // not at the head of the list: caught by the canary
+}
+
+Test(bad_calls, double_free_of_an_8_byte_object, .signal = SIGABRT) {
+  TestOs os;
+  Alloc a(&os, test_config());
+  ThreadCache *tc = a.create_cache();
+  void *p = a.alloc(8, tc);
+  a.free(p, tc);
+  a.free(p, tc);
+}
+
+Test(bad_calls, double_free_reaching_the_span_bitmap, .signal = SIGABRT) {
+  TestOs os;
+  Alloc a(&os, test_config());
+  void *p = a.alloc(8, nullptr), *q = a.alloc(8, nullptr);
+  a.free(p, nullptr);
+  a.free(q, nullptr);
+  a.free(p, nullptr);  // no thread cache: straight to the central list's bitmap
+}
+
+Test(bad_calls, free_inside_a_small_object, .signal = SIGABRT) {
+  TestOs os;
+  Alloc a(&os, test_config());
+  char *p = static_cast<char *>(a.alloc(64, nullptr));
+  a.free(p + 16, nullptr);
+}
+
+Test(bad_calls, free_inside_a_large_object, .signal = SIGABRT) {
+  TestOs os;
+  Alloc a(&os, test_config());
+  char *p = static_cast<char *>(a.alloc(1 << 20, nullptr));
+  a.free(p + 16, nullptr);
+}
+
+Test(bad_calls, double_free_of_a_large_object, .signal = SIGABRT) {
+  TestOs os;
+  Alloc a(&os, test_config());
+  void *p = a.alloc(1 << 20, nullptr);
+  a.free(p, nullptr);
+  a.free(p, nullptr);
+}
+
+Test(bad_calls, free_of_heap_memory_never_given_out, .signal = SIGABRT) {
+  TestOs os;
+  Alloc a(&os, test_config());
+  char *p = static_cast<char *>(a.alloc(1 << 20, nullptr));
+  a.free(p + (4 << 20), nullptr);  // inside the arena, in no span
+}
+
+Test(stats, per_class_accounting) {
+  TestOs os;
+  Alloc a(&os, test_config());
+  ThreadCache *tc = a.create_cache();
+  std::vector<void *> v;
+  for (int i = 0; i < 1000; ++i) v.push_back(a.alloc(200, tc));
+  void *big = a.alloc(5u << 20, tc);
+  AllocatorStats st = a.stats();
+  uint32_t c = size_class_of(200);
+  cr_assert_eq(st.classes[c].in_use, 1000u);
+  cr_assert_eq(st.classes[c].size, 208u);
+  cr_assert_eq(st.small_in_use_bytes, 1000u * 208);
+  cr_assert_eq(st.heap.large_bytes, 5u << 20);
+  cr_assert_eq(st.thread_caches, 1u);
+  for (void *p : v) a.free(p, tc);
+  a.free(big, tc);
+  st = a.stats();
+  cr_assert_eq(st.classes[c].in_use, 0u);
+  cr_assert_eq(st.heap.large_bytes, 0u);
+  a.destroy_cache(tc);
+}
+
+Test(alloc, large_objects_grow_in_place) {
+  TestOs os;
+  Alloc a(&os, test_config());
+  char *p = static_cast<char *>(a.alloc(40000, nullptr));
+  std::memset(p, 9, 40000);
+  cr_assert(a.try_grow_in_place(p, 300000));
+  cr_assert_geq(a.usable_size(p), 300000u);
+  cr_assert_eq(p[39999], 9, "contents stay");
+  cr_assert_not(a.try_grow_in_place(p, uint64_t{1} << 50), "impossible size");
+  void *small = a.alloc(100, nullptr);
+  cr_assert_not(a.try_grow_in_place(small, 200), "only large objects grow in place");
+  a.free(p, nullptr);
+  a.free(small, nullptr);
+  cr_assert(a.valid());
+}
+
+Test(fork, locks_taken_before_and_reset_in_the_child) {
+  TestOs os;
+  Alloc a(&os, test_config());
+  ThreadCache *mine = a.create_cache();
+  std::thread other([&] {
+    ThreadCache *tc = a.create_cache();
+    for (int i = 0; i < 1000; ++i) a.free(a.alloc(64, tc), tc);  // leaves objects cached there
+  });
+  other.join();
+  void *kept = a.alloc(300, mine);
+  std::memset(kept, 7, 300);
+  a.lock_all();
+  pid_t pid = fork();
+  if (pid == 0) {
+    a.after_fork_child(mine);  // only this thread's cache survives
+    void *p = a.alloc(64, mine);
+    void *big = a.alloc(1 << 20, mine);
+    bool ok = p != nullptr && big != nullptr && static_cast<unsigned char *>(kept)[299] == 7;
+    a.free(p, mine);
+    a.free(big, mine);
+    a.free(kept, mine);
+    ok = ok && a.stats().thread_caches == 1 && a.valid();
+    _exit(ok ? 0 : 1);
+  }
+  a.unlock_all();
+  int status = 0;
+  cr_assert_eq(waitpid(pid, &status, 0), pid);
+  cr_assert(WIFEXITED(status) && WEXITSTATUS(status) == 0, "the child's heap works");
+  a.free(kept, mine);
+  cr_assert_eq(a.stats().thread_caches, 2u, "the parent still has both caches");
+  a.destroy_cache(mine);
+}

@@ -1,0 +1,395 @@
+// tests/heap/test_page_heap.cc: spans and their bitmaps, the page map, the page heap's runs and
+// coalescing, the filler's order, backing, and release after the delay.
+#include <criterion/criterion.h>
+#include <sys/mman.h>
+#include <unistd.h>
+
+#include <vector>
+
+#include "heap/page_heap.hpp"
+#include "tests/heap/test_os.hpp"
+
+using namespace hpmm;
+using Heap = PageHeap<TestOs>;
+
+static PageHeapConfig small_arenas() {
+  PageHeapConfig c;
+  c.backing.arena_bytes = 64ull << 20;
+  c.release_delay_ns = 1'000'000'000;
+  return c;
+}
+
+Test(span, bitmap_take_give_and_double_free) {
+  TestOs os;
+  Heap h(&os, small_arenas());
+  uint32_t cls = size_class_of(48);
+  Span *s = h.new_span(kSizeClasses[cls].pages, cls);
+  cr_assert_not_null(s);
+  uint32_t n = s->objects();
+  cr_assert(s->valid());
+  cr_assert_eq(s->nfree, n);
+  void *head, *tail;
+  uint32_t got = s->take(10, &head, &tail);
+  cr_assert_eq(got, 10u);
+  cr_assert_eq(s->nfree + got, n, "allocated + free == nelems");
+  // The batch is linked in address order through the objects' first words.
+  char *p = static_cast<char *>(head);
+  for (uint32_t i = 0; i < 9; ++i) {
+    char *q = *reinterpret_cast<char **>(p);
+    cr_assert_eq(q - p, 48);
+    p = q;
+  }
+  cr_assert_eq(p, tail);
+  got += s->take(n, &head, &tail);
+  cr_assert_eq(got, n);
+  cr_assert_eq(s->nfree, 0u);
+  cr_assert_eq(s->take(1, &head, &tail), 0u);
+  for (uint32_t i = 0; i < n; ++i) cr_assert(s->give(i));
+  cr_assert_not(s->give(3), "a second give of one object is a double free");
+  cr_assert_eq(s->nfree, n);
+  cr_assert(s->valid());
+  cr_assert_eq(s->index_of(reinterpret_cast<void *>(s->start + 48 * 5)), 5u);
+  cr_assert_eq(s->index_of(reinterpret_cast<void *>(s->start + 48 * 5 + 8)), UINT32_MAX);
+  cr_assert_eq(s->index_of(reinterpret_cast<void *>(s->start + 48 * n)), UINT32_MAX);
+}
+
+Test(page_map, every_page_of_every_span) {
+  TestOs os;
+  Heap h(&os, small_arenas());
+  std::vector<Span *> spans;
+  for (uint32_t c = 1; c < kNumClasses; ++c) {
+    Span *s = h.new_span(kSizeClasses[c].pages, c);
+    cr_assert_not_null(s);
+    spans.push_back(s);
+  }
+  Span *large = h.new_span(300, 0);
+  cr_assert_not_null(large);
+  for (Span *s : spans) {
+    for (uint32_t i = 0; i < s->npages; ++i) {
+      for (uintptr_t off : {uintptr_t{0}, kPageSize / 2, kPageSize - 1}) {
+        uint64_t e = h.entry_of(reinterpret_cast<void *>(s->start + i * kPageSize + off));
+        cr_assert_eq(entry_span(e), s);
+        cr_assert_eq(entry_class(e), s->cls);
+        cr_assert_eq(entry_page(e), i);
+      }
+    }
+  }
+  cr_assert_eq(h.span_of(reinterpret_cast<void *>(large->start)), large);
+  cr_assert_eq(entry_class(h.entry_of(reinterpret_cast<void *>(large->start))), 0u);
+  Span *first = spans[0];
+  uintptr_t addr = first->start;
+  h.delete_span(first);
+  cr_assert_eq(h.entry_of(reinterpret_cast<void *>(addr)), 0u, "a freed span leaves the map");
+  cr_assert_eq(h.entry_of(reinterpret_cast<void *>(0x1000)), 0u);
+  cr_assert(h.valid());
+}
+
+Test(page_heap, free_neighbours_coalesce_inside_a_hugepage) {
+  TestOs os;
+  Heap h(&os, small_arenas());
+  Span *a = h.new_span(100, 0), *b = h.new_span(100, 0), *c = h.new_span(50, 0);
+  cr_assert_eq(a->hp, b->hp);
+  cr_assert_eq(b->hp, c->hp);
+  uintptr_t base = a->start;
+  h.delete_span(a);
+  h.delete_span(b);
+  Span *d = h.new_span(200, 0);  // fits only in the merged 200 free pages
+  cr_assert_eq(d->start, base);
+  cr_assert_eq(h.stats().filler_hugepages, 1u);
+  cr_assert(h.valid());
+}
+
+Test(page_heap, free_neighbours_coalesce_across_hugepages) {
+  TestOs os;
+  Heap h(&os, small_arenas());
+  Span *s[6];
+  for (auto &x : s) x = h.new_span(256, 0);  // one whole hugepage each, contiguous
+  for (int i = 1; i < 6; ++i) cr_assert_eq(s[i]->start, s[i - 1]->start + kHugePageSize);
+  uintptr_t at = s[1]->start;
+  h.delete_span(s[1]);
+  h.delete_span(s[2]);
+  h.delete_span(s[3]);
+  uint64_t reserves = os.reserves;
+  Span *big = h.new_span(3 * 256, 0);  // the three freed neighbours, merged
+  cr_assert_eq(big->start, at);
+  cr_assert_eq(os.reserves, reserves, "no new arena");
+  cr_assert_eq(h.stats().large_hugepages, 6u);
+  cr_assert(h.valid());
+}
+
+Test(page_heap, large_object_tail_is_donated_and_returns) {
+  TestOs os;
+  Heap h(&os, small_arenas());
+  Span *big = h.new_span(300, 0);  // 2 hugepages, 212 pages of the second donated to the filler
+  PageHeapStats st = h.stats();
+  cr_assert_eq(st.large_hugepages, 1u);
+  cr_assert_eq(st.filler_hugepages, 1u);
+  cr_assert_eq(st.filler_free_bytes, 212 * kPageSize);
+  Span *small = h.new_span(10, 0);  // packed into the donated tail
+  cr_assert_eq(small->hp, big->hp + 1);
+  h.delete_span(big);
+  st = h.stats();
+  cr_assert_eq(st.large_hugepages, 0u);
+  cr_assert_eq(st.filler_hugepages, 1u);
+  h.delete_span(small);
+  cr_assert_eq(h.stats().filler_hugepages, 0u);
+  cr_assert_eq(h.stats().in_use_bytes, 0u);
+  cr_assert(h.valid());
+}
+
+Test(filler, shortest_longest_free_range_that_fits_wins) {
+  TestOs os;
+  Heap h(&os, small_arenas());
+  Span *a = h.new_span(246, 0);  // hugepage A: 10 pages free
+  Span *b = h.new_span(206, 0);  // hugepage B: 50 pages free
+  cr_assert_neq(a->hp, b->hp);
+  cr_assert_eq(h.new_span(8, 0)->hp, a->hp);   // both fit: A's range is shorter
+  cr_assert_eq(h.new_span(20, 0)->hp, b->hp);  // only B fits
+  cr_assert_eq(h.new_span(30, 0)->hp, b->hp);  // B has exactly 30 left
+  Span *c = h.new_span(3, 0);                  // A has 2, B none: a new hugepage
+  cr_assert_neq(c->hp, a->hp);
+  cr_assert_neq(c->hp, b->hp);
+  cr_assert(h.valid());
+}
+
+Test(filler, ties_go_to_more_allocations_and_donated_last) {
+  TestOs os;
+  Heap h(&os, small_arenas());
+  Span *a = h.new_span(200, 0);  // A: 56 free, 1 allocation
+  Span *b1 = h.new_span(100, 0);
+  Span *b2 = h.new_span(100, 0);  // B: 56 free, 2 allocations
+  cr_assert_eq(b1->hp, b2->hp);
+  cr_assert_neq(a->hp, b1->hp);
+  cr_assert_eq(h.new_span(10, 0)->hp, b1->hp);
+  cr_assert(h.valid());
+}
+
+Test(filler, donated_tails_come_last) {
+  TestOs os;
+  Heap h(&os, small_arenas());
+  // An ordinary hugepage with 212 free pages, then a large object's tail with 212 free.
+  Span *plain = h.new_span(44, 0);
+  Span *big = h.new_span(300, 0);
+  HugePage *tail = big->hp + 1;
+  cr_assert_neq(plain->hp, tail);
+  cr_assert(tail->donated);
+  cr_assert_eq(plain->hp->longest_free, tail->longest_free);
+  cr_assert_eq(h.new_span(5, 0)->hp, plain->hp);
+  cr_assert(h.valid());
+}
+
+Test(filler, frees_then_allocs_reuse_partly_used_hugepages) {
+  TestOs os;
+  Heap h(&os, small_arenas());
+  std::vector<Span *> spans;
+  for (int i = 0; i < 2560; ++i) spans.push_back(h.new_span(1, size_class_of(64)));
+  cr_assert_eq(h.stats().filler_hugepages, 10u, "2560 pages pack into 10 hugepages");
+  for (int i = 0; i < 2560; i += 2) h.delete_span(spans[i]);
+  for (int i = 0; i < 1280; ++i) h.new_span(1, size_class_of(64));
+  cr_assert_eq(h.stats().filler_hugepages, 10u, "holes are filled before a new hugepage");
+  cr_assert_eq(h.stats().filler_free_bytes, 0u);
+  cr_assert(h.valid());
+}
+
+static size_t resident_pages(uintptr_t a, size_t bytes) {
+  size_t n = bytes / 4096, r = 0;
+  std::vector<unsigned char> v(n);
+  if (mincore(reinterpret_cast<void *>(a), bytes, v.data()) != 0) return SIZE_MAX;
+  for (unsigned char c : v) r += c & 1;
+  return r;
+}
+
+Test(release, whole_hugepages_after_the_delay_and_rss_falls) {
+  TestOs os;
+  Heap h(&os, small_arenas());
+  Span *big = h.new_span(4 * 256, 0);
+  memset(reinterpret_cast<void *>(big->start), 0xab, big->bytes());
+  uintptr_t start = big->start;
+  cr_assert_eq(resident_pages(start, 4 * kHugePageSize), 4 * kHugePageSize / 4096);
+  h.delete_span(big);
+  cr_assert_eq(h.stats().free_resident_bytes, 4 * kHugePageSize);
+  os.clock += 600'000'000;  // before the delay: kept
+  h.delete_span(h.new_span(1, 3));
+  cr_assert_eq(h.stats().released_bytes, 0u);
+  os.clock += 600'000'000;  // past it
+  h.delete_span(h.new_span(1, 3));
+  PageHeapStats st = h.stats();
+  cr_assert_geq(st.released_bytes, 3 * kHugePageSize);
+  cr_assert_eq(st.released_bytes % kHugePageSize, 0u, "whole hugepages only");
+  cr_assert_eq(os.decommitted_bytes % kHugePageSize, 0u);
+  cr_assert_eq(resident_pages(start + kHugePageSize, 3 * kHugePageSize), 0u, "RSS fell");
+  // Memory that comes back from the OS reads as zero and the heap knows it needs no clearing.
+  h.release(true, false);
+  Span *again = h.new_span(3 * 256, 0);
+  cr_assert_not(again->needzero);
+  cr_assert_eq(*reinterpret_cast<unsigned char *>(again->start + kHugePageSize), 0);
+  cr_assert(h.valid());
+}
+
+Test(release, partly_used_hugepages_break_only_when_asked) {
+  TestOs os;
+  Heap h(&os, small_arenas());
+  std::vector<Span *> spans;
+  for (int i = 0; i < 256; ++i) spans.push_back(h.new_span(1, size_class_of(16)));
+  for (Span *s : spans) memset(reinterpret_cast<void *>(s->start), 1, kPageSize);
+  uintptr_t kept = spans[0]->start, gone = spans[1]->start;
+  for (int i = 0; i < 256; ++i)
+    if (i % 4 != 0) h.delete_span(spans[i]);
+  os.clock += 10'000'000'000ull;
+  cr_assert_eq(h.release(false, false), 0u, "no whole hugepage is free");
+  cr_assert_eq(h.release(true, true), 192 * kPageSize, "breaking gives back the free pages");
+  cr_assert_eq(resident_pages(gone, kPageSize), 0u);
+  cr_assert_eq(resident_pages(kept, kPageSize), kPageSize / 4096);
+  cr_assert(h.valid());
+}
+
+Test(release, limit_breaks_hugepages_under_pressure) {
+  TestOs os;
+  PageHeapConfig cfg = small_arenas();
+  cfg.limit_bytes = 3 * kHugePageSize;
+  Heap h(&os, cfg);
+  Span *a = h.new_span(2 * 256, 0), *b = h.new_span(200, 0);
+  h.delete_span(a);  // 2 free resident hugepages, within the delay
+  cr_assert_eq(h.stats().released_bytes, 0u);
+  Span *c = h.new_span(3 * 256, 0);  // growth past the limit releases them at once
+  cr_assert_geq(h.stats().released_bytes, 2 * kHugePageSize);
+  (void)b;
+  (void)c;
+  cr_assert(h.valid());
+}
+
+Test(backing, hugetlb_pool_first_then_thp_and_back_to_the_pool) {
+  TestOs os;
+  os.pool = 2;
+  PageHeapConfig cfg = small_arenas();
+  cfg.backing.hugetlb = true;
+  cfg.backing.hugetlb_budget = 8;
+  cfg.backing.thp = true;
+  cfg.backing.thp_min_bytes = 0;
+  Heap h(&os, cfg);
+  Span *s = h.new_span(3 * 256, 0);
+  cr_assert_eq(s->hp[0].backing, Backing::kHugetlb);
+  cr_assert_eq(s->hp[1].backing, Backing::kHugetlb);
+  cr_assert_eq(s->hp[2].backing, Backing::kThp, "the pool is empty: THP");
+  cr_assert_eq(h.stats().hugetlb_bytes, 2 * kHugePageSize);
+  h.delete_span(s);
+  h.release(true, false);
+  cr_assert_eq(os.hugetlb_unmaps, 2u);
+  cr_assert_eq(os.pool, 2u, "pool pages went back");
+  cr_assert_eq(h.stats().hugetlb_bytes, 0u);
+  cr_assert(h.valid());
+}
+
+Test(page_heap, aligned_runs) {
+  TestOs os;
+  Heap h(&os, small_arenas());
+  h.new_span(3, 0);
+  for (uint64_t align : {2ull, 16ull, 64ull, 256ull, 512ull, 1024ull}) {
+    for (uint32_t n : {1u, 5u, 300u}) {
+      Span *s = h.new_span(n, 0, align);
+      cr_assert_not_null(s);
+      cr_assert_eq(s->start % (align * kPageSize), 0u, "align %lu pages, n %u", align, n);
+    }
+  }
+  cr_assert(h.valid());
+}
+
+Test(page_heap, refusal_of_memory_is_reported_not_fatal) {
+  TestOs os;
+  os.fail_reserve_above = 64ull << 20;
+  Heap h(&os, small_arenas());
+  cr_assert_null(h.new_span(64 * 256, 0), "beyond what the OS gives");
+  cr_assert_not_null(h.new_span(10, 0));
+  cr_assert(h.valid());
+}
+Test(backing, names) {
+  cr_assert_str_eq(name_of(Backing::kHugetlb), "hugetlb");
+  cr_assert_str_eq(name_of(Backing::kThp), "thp");
+  cr_assert_str_eq(name_of(Backing::kPlain), "plain");
+}
+
+Test(backing, thp_only_once_the_heap_is_big) {
+  TestOs os;
+  PageHeapConfig cfg = small_arenas();
+  cfg.backing.thp = true;
+  cfg.backing.thp_min_bytes = 4 * kHugePageSize;
+  Heap h(&os, cfg);
+  Span *small = h.new_span(1, 3);
+  cr_assert_eq(small->hp->backing, Backing::kPlain, "a small heap stays on plain pages");
+  Span *big = h.new_span(8 * 256, 0);
+  cr_assert_eq(big->hp[0].backing, Backing::kPlain);
+  cr_assert_eq(big->hp[7].backing, Backing::kThp);
+  cr_assert_eq(os.thp_advised, 6u, "from the 4th hugepage in use on");
+  h.delete_span(big);
+  h.release(true, false);
+  Span *again = h.new_span(8 * 256, 0);
+  cr_assert_eq(again->hp[7].backing, Backing::kThp, "advice survives a release");
+  cr_assert(h.valid());
+}
+
+Test(release, plain_hugepages_give_free_pages_back_after_the_delay) {
+  TestOs os;
+  Heap h(&os, small_arenas());  // no THP, no pool: plain pages
+  std::vector<Span *> spans;
+  for (int i = 0; i < 100; ++i) spans.push_back(h.new_span(1, size_class_of(32)));
+  for (Span *s : spans) memset(reinterpret_cast<void *>(s->start), 1, kPageSize);
+  uintptr_t gone = spans[50]->start;
+  for (int i = 1; i < 100; ++i) h.delete_span(spans[i]);
+  cr_assert_eq(h.stats().released_bytes, 0u);
+  os.clock += 2'000'000'000ull;
+  h.delete_span(h.new_span(1, 3));  // a page heap call after the delay (reuses page 1)
+  cr_assert_geq(h.stats().released_bytes, 98 * kPageSize);
+  cr_assert_eq(resident_pages(gone, kPageSize), 0u);
+  cr_assert(h.valid());
+}
+
+Test(release, thp_hugepages_keep_free_pages_until_broken) {
+  TestOs os;
+  PageHeapConfig cfg = small_arenas();
+  cfg.backing.thp = true;
+  cfg.backing.thp_min_bytes = 0;
+  Heap h(&os, cfg);
+  std::vector<Span *> spans;
+  for (int i = 0; i < 100; ++i) spans.push_back(h.new_span(1, size_class_of(32)));
+  for (int i = 1; i < 100; ++i) h.delete_span(spans[i]);
+  os.clock += 2'000'000'000ull;
+  h.delete_span(h.new_span(1, 3));
+  cr_assert_eq(h.stats().released_bytes, 0u, "the hugepage stays whole");
+  cr_assert(h.valid());
+}
+
+Test(page_heap, large_span_grows_in_place_when_the_next_pages_are_free) {
+  TestOs os;
+  Heap h(&os, small_arenas());
+  Span *s = h.new_span(10, 0);
+  uintptr_t start = s->start;
+  cr_assert(h.try_extend(s, 100), "inside its hugepage");
+  cr_assert_eq(s->start, start);
+  cr_assert_eq(s->npages, 100u);
+  cr_assert(h.try_extend(s, 1000), "into the free hugepages after it");
+  cr_assert_eq(s->npages, 1000u);
+  cr_assert_eq(h.stats().in_use_bytes, 1000 * kPageSize);
+  cr_assert(h.valid());
+  Span *next = h.new_span(20, 0);  // lands in the donated tail (24 pages), right after s
+  cr_assert_eq(next->start, s->end());
+  cr_assert_not(h.try_extend(s, 1001), "the next page is taken");
+  cr_assert_eq(s->npages, 1000u);
+  h.delete_span(s);
+  h.delete_span(next);
+  PageHeapStats st = h.stats();
+  cr_assert_eq(st.in_use_bytes, 0u);
+  cr_assert_eq(st.filler_hugepages + st.large_hugepages, 0u, "every hugepage is free again");
+  cr_assert(h.valid());
+}
+
+Test(page_heap, whole_hugepage_span_grows_into_the_next_hugepage) {
+  TestOs os;
+  Heap h(&os, small_arenas());
+  Span *s = h.new_span(512, 0);
+  cr_assert(h.try_extend(s, 700));
+  cr_assert_eq(h.stats().large_hugepages, 2u);
+  cr_assert_eq(h.stats().filler_hugepages, 1u);
+  h.delete_span(s);
+  cr_assert_eq(h.stats().in_use_bytes, 0u);
+  cr_assert(h.valid());
+}

@@ -1,0 +1,89 @@
+// tests/mmu_sim/test_walk.cc: the memory references of page walks and the page-walk caches, both
+// on WalkCaches alone and through the MMU's counters.
+#include <criterion/criterion.h>
+
+#include "mmu_sim/walk_cache.hpp"
+#include "sim_test_util.hpp"
+
+using namespace hpmm;
+using namespace hpmm::sim;
+using namespace hpmm::sim::test;
+
+namespace {
+const uint32_t kDefaultPwc[3] = {2, 4, 32};
+const uint32_t kNoPwc[3] = {0, 0, 0};
+}  // namespace
+
+Test(walk_cache, four_level_walks_skip_cached_levels) {
+  WalkCaches w(4, kDefaultPwc);
+  const VirtAddr a(kBase);
+  auto r = w.walk(a, PageSize::k4K);
+  cr_assert_eq(r.refs, 4u, "cold walk reads PML4E, PDPTE, PDE, PTE");
+  cr_assert_eq(r.hit, -1);
+  r = w.walk(a + kPage, PageSize::k4K);  // same page table: PDE cache hit
+  cr_assert_eq(r.refs, 1u);
+  cr_assert_eq(r.hit, 2);
+  r = w.walk(a + (2u << 20), PageSize::k4K);  // same PD: PDPTE cache hit
+  cr_assert_eq(r.refs, 2u);
+  cr_assert_eq(r.hit, 1);
+  r = w.walk(a + (1u << 30), PageSize::k4K);  // same PDPT: PML4E cache hit
+  cr_assert_eq(r.refs, 3u);
+  cr_assert_eq(r.hit, 0);
+  r = w.walk(a + (1ull << 39), PageSize::k4K);  // another PML4 entry: cold
+  cr_assert_eq(r.refs, 4u);
+  cr_assert(w.valid());
+}
+
+Test(walk_cache, huge_pages_walk_fewer_levels) {
+  WalkCaches w(4, kDefaultPwc);
+  const VirtAddr a(kBase);
+  cr_assert_eq(w.walk(a, PageSize::k2M).refs, 3u);
+  auto r = w.walk(a + (2u << 20), PageSize::k2M);
+  cr_assert_eq(r.refs, 1u, "PDPTE cache hit: only the PDE leaf is read");
+  cr_assert_eq(r.hit, 1);
+  cr_assert_eq(w.walk(a + (4ull << 30), PageSize::k1G).refs, 1u, "PML4E hit, PDPTE leaf");
+  WalkCaches cold(4, kDefaultPwc);
+  cr_assert_eq(cold.walk(a, PageSize::k1G).refs, 2u);
+}
+
+Test(walk_cache, five_levels_and_no_caches) {
+  WalkCaches w5(5, kDefaultPwc);
+  cr_assert_eq(w5.walk(VirtAddr(kBase), PageSize::k4K).refs, 5u);
+  cr_assert_eq(w5.walk(VirtAddr(kBase + kPage), PageSize::k4K).refs, 1u);
+  WalkCaches none(4, kNoPwc);
+  for (int i = 0; i < 3; ++i) {
+    auto r = none.walk(VirtAddr(kBase + i * kPage), PageSize::k4K);
+    cr_assert_eq(r.refs, 4u);
+    cr_assert_eq(r.hit, -1);
+  }
+}
+
+Test(walk_cache, lru_capacity_of_the_pde_cache) {
+  const uint32_t pwc[3] = {0, 0, 2};  // only a 2-entry PDE cache
+  WalkCaches w(4, pwc);
+  const uint64_t mb2 = 2u << 20;
+  w.walk(VirtAddr(kBase), PageSize::k4K);
+  w.walk(VirtAddr(kBase + mb2), PageSize::k4K);
+  w.walk(VirtAddr(kBase + 2 * mb2), PageSize::k4K);  // evicts the first PDE
+  cr_assert_eq(w.walk(VirtAddr(kBase + 2 * mb2 + kPage), PageSize::k4K).refs, 1u);
+  cr_assert_eq(w.walk(VirtAddr(kBase + kPage), PageSize::k4K).refs, 4u, "its PDE was evicted");
+}
+
+Test(mmu_walk, counters_through_the_mmu) {
+  SimConfig c = small_config();
+  auto m = make(c);
+  SimStats s = run(*m, {load(kBase)});
+  cr_assert_eq(s.walks, 1u);
+  cr_assert_eq(s.walk_refs, 4u, "first walk on 4 levels: 4 references");
+  s = run(*m, {load(kBase + kPage)});
+  cr_assert_eq(s.walks, 2u);
+  cr_assert_eq(s.walk_refs, 5u, "neighbour page: 1 reference");
+  cr_assert_eq(s.pwc_hits[2], 1u, "... with a PDE-cache hit");
+  cr_assert_eq(s.pwc_hits[0] + s.pwc_hits[1], 0u);
+
+  SimConfig c5 = small_config();
+  c5.levels = 5;
+  auto m5 = make(c5);
+  s = run(*m5, {load(kBase), load(kBase + kPage)});
+  cr_assert_eq(s.walk_refs, 6u, "5 + 1 on a 5-level table");
+}

@@ -1,0 +1,35 @@
+// tests/shim/test_heap.cc: the preloaded malloc under threads, remote frees, thread exit, fork.
+//
+// Each test runs a helper program from tests/shim/progs/ with LD_PRELOAD=$HPMM_LIB and expects
+// exit 0 and its "NAME: ok" line; the programs check every block's contents themselves (see
+// progs/prog.hpp) and the bounds each states.
+#include <criterion/criterion.h>
+
+#include "tests/shim/spawn.hpp"
+
+using shimtest::run_prog_ok;
+
+// 4 threads over every size class, cross-thread frees, reallocs; no live block overlaps another.
+Test(heap, multithreaded_stress, .timeout = 120) {
+  run_prog_ok("stress", {"4", "30000", "1"});
+}
+
+// The same with 8 threads (more than the cores: preemption inside malloc) and another seed.
+Test(heap, stress_oversubscribed, .timeout = 120) {
+  run_prog_ok("stress", {"8", "10000", "7"});
+}
+
+// Every free is remote, and what remote frees return is reused (peak RSS bound).
+Test(heap, producer_consumer_frees, .timeout = 120) {
+  run_prog_ok("prodcons", {"2", "100000"});
+}
+
+// 600 threads exit with full thread caches; memory does not grow with the number of threads.
+Test(heap, thread_exit_with_live_caches, .timeout = 120) {
+  run_prog_ok("thread_churn", {"300"});
+}
+
+// fork() while two threads allocate; the child mallocs, frees, starts a thread, exits 0.
+Test(heap, fork_while_allocating, .timeout = 120) {
+  run_prog_ok("fork_alloc", {"60"});
+}
