@@ -149,7 +149,7 @@ Test(wss, one_pass_feeds_several_analyses) {
   RefOptions o;
   std::vector<uint64_t> keys;
   append_page_refs(accesses, o, &keys);
-  VectorSource src(accesses, 64);
+  ScriptedSource src(accesses, 64);
   PageRefSource refs(src, o);
   LruCurveBuilder lru;
   ShardsBuilder shards(ShardsParams{0.5, 0, true});
