@@ -30,7 +30,7 @@ void LruStackDistance::compact() {
     uint64_t below = bits_[ts >> 6] & ((uint64_t{1} << (ts & 63)) - 1);
     ts = rank[ts >> 6] + std::popcount(below);
   });
-  cap_ = align_up(std::max(2 * live_, kMinCap), kBlockBits);
+  cap_ = align_up(std::max(4 * live_, kMinCap), kBlockBits);
   bits_.assign(cap_ / 64, 0);
   for (uint64_t ts = 0; ts < live_ / 64; ++ts) bits_[ts] = ~uint64_t{0};
   if (live_ % 64 != 0) bits_[live_ / 64] = (uint64_t{1} << (live_ % 64)) - 1;
@@ -98,7 +98,7 @@ FaultCurve::FaultCurve(const std::vector<uint64_t> &hist, uint64_t deeper,
   uint64_t f = cold + deeper;
   for (size_t d = h; d > 0; --d) {
     faults_[d] = f;
-    f += hist[d - 1];
+    f += d <= hist.size() ? hist[d - 1] : 0;
   }
   faults_[0] = f;
   HPMM_CHECK(f == n, "FaultCurve: histogram, first references and length disagree");
@@ -133,20 +133,51 @@ bool FaultCurve::valid() const {
   return true;
 }
 
+void LruStackDistance::ref(std::span<const uint64_t> keys, uint64_t *out) {
+  constexpr size_t kChunk = 256, kAhead = 8;
+  uint64_t prev[kChunk];
+  for (size_t base = 0; base < keys.size(); base += kChunk) {
+    const size_t m = std::min(kChunk, keys.size() - base);
+    if (now_ + m > cap_) compact();  // then cap_ - now_ >= 3 * 2^14 > kChunk
+    // Pass 1: each key takes its timestamp and yields its previous one.  A key repeated within
+    // the chunk yields the timestamp its earlier occurrence just took, as ref() would.
+    for (size_t i = 0; i < m; ++i) prev[i] = last_.put(keys[base + i], now_ + i);
+    // Pass 2: distances in order; bits and tree reflect exactly the references before each.
+    for (size_t i = 0; i < m; ++i) {
+      if (i + kAhead < m && prev[i + kAhead] != KeyMap<uint64_t>::kAbsent)
+        __builtin_prefetch(&bits_[prev[i + kAhead] >> 6]);
+      const uint64_t now = now_ + i, j = prev[i];
+      if (j == KeyMap<uint64_t>::kAbsent) {
+        mark(now, 1);
+        ++live_;
+        out[base + i] = kColdMiss;
+        continue;
+      }
+      out[base + i] = live_ - live_at_or_before(j) + 1;
+      bits_[j >> 6] &= ~(uint64_t{1} << (j & 63));
+      bits_[now >> 6] |= uint64_t{1} << (now & 63);
+      if (j / kBlockBits != now / kBlockBits) {
+        tree_add(j / kBlockBits, -1);
+        tree_add(now / kBlockBits, 1);
+      }
+    }
+    now_ += m;
+    refs_ += m;
+  }
+}
+
 void LruCurveBuilder::ref(std::span<const uint64_t> keys) {
-  constexpr size_t kChunk = 1024, kAhead = 16;
+  constexpr size_t kChunk = 4096;
   uint64_t d[kChunk];
   for (size_t base = 0; base < keys.size(); base += kChunk) {
     const size_t m = std::min(kChunk, keys.size() - base);
-    const uint64_t *k = keys.data() + base;
-    for (size_t i = 0; i < m; ++i) {
-      if (base + i + kAhead < keys.size()) sd_.prefetch(k[i + kAhead]);
-      d[i] = sd_.ref(k[i]);
+    const uint64_t first = sd_.references();
+    sd_.ref(keys.subspan(base, m), d);
+    for (size_t i = 0; i < m; ++i)
       if (d[i] == kColdMiss) {
-        first_refs_.push_back(sd_.references() - 1);
-        hist_.push_back(0);
+        first_refs_.push_back(first + i);
+        hist_.push_back(0);  // distances never exceed the distinct pages seen
       }
-    }
     uint64_t *h = hist_.data();
     for (size_t i = 0; i < m; ++i)
       if (d[i] != kColdMiss) ++h[d[i] - 1];
@@ -165,10 +196,9 @@ FaultCurve lru_fault_curve(std::span<const uint64_t> refs) {
 
 std::string lru_fault_curve(PageRefSource &refs, FaultCurve *out) {
   LruCurveBuilder b;
-  uint64_t buf[4096];
-  for (size_t n; (n = refs.next(buf)) != 0;) b.ref(std::span<const uint64_t>(buf, n));
+  std::string err = for_each_ref_batch(refs, [&](std::span<const uint64_t> keys) { b.ref(keys); });
   *out = b.curve();
-  return refs.error();
+  return err;
 }
 
 FaultCurve opt_fault_curve(std::span<const uint64_t> refs, uint64_t max_frames) {

@@ -17,9 +17,11 @@
 // 1 + the live timestamps after j = 1 + live - (live timestamps <= j).  The bits are grouped in
 // blocks of 512 (one cache line) whose counts are kept in a Fenwick tree, so a count is one tree
 // walk over n/512 blocks plus at most 8 popcounts.  When the timestamps run out, they are
-// renumbered by rank (compaction), and the capacity set to max(2 * live, 64 Ki): O(capacity)
-// work every >= live references, so amortised O(1).  Memory: ~16-32 bytes per distinct page
-// (map) + 1 bit per timestamp.  Invariants (checked by valid()):
+// renumbered by rank (compaction), and the capacity set to max(4 * live, 64 Ki): O(capacity)
+// work every >= 3 * live references, so amortised O(1).  Memory per distinct page: 32-64 bytes of
+// map (16-byte slots, load 1/4 to 1/2) + at most 4 bits of timestamps; LruCurveBuilder adds 16
+// bytes (histogram, first-reference position) and a FaultCurve holds 16.  Invariants (checked by
+// valid()):
 //   last_.size() == live_ == popcount(bits_);   every timestamp in last_ is live and < now_
 //   tree_ holds the per-block counts of bits_;   now_ <= cap_
 #pragma once
@@ -62,6 +64,12 @@ class LruStackDistance {
     return d;
   }
 
+  // The distances of a run of references, into out[0, keys.size()): the same as ref() on each
+  // in turn, faster on long strings.  It looks every key up first (independent lookups, whose
+  // cache misses overlap), then computes the distances in order with the bit words of the
+  // previous references prefetched a few steps ahead.
+  void ref(std::span<const uint64_t> keys, uint64_t *out);
+
   // Forgets key as if it had never been referenced (SHARDS drops pages it stops sampling).
   // Returns false if key was not tracked.
   bool forget(uint64_t key);
@@ -88,14 +96,21 @@ class LruStackDistance {
     for (uint64_t i = block + 1; i < tree_.size(); i += i & (~i + 1))
       tree_[i] = static_cast<uint32_t>(static_cast<int64_t>(tree_[i]) + delta);
   }
+  // std::popcount without a library call (the build targets baseline x86-64, no POPCNT).
+  static uint64_t ones(uint64_t x) {
+    x = x - ((x >> 1) & 0x5555555555555555ull);
+    x = (x & 0x3333333333333333ull) + ((x >> 2) & 0x3333333333333333ull);
+    x = (x + (x >> 4)) & 0x0f0f0f0f0f0f0f0full;
+    return (x * 0x0101010101010101ull) >> 56;
+  }
   // Live timestamps <= ts.
   uint64_t live_at_or_before(uint64_t ts) const {
     uint64_t block = ts / kBlockBits, s = 0;
     for (uint64_t i = block; i > 0; i &= i - 1) s += tree_[i];
     const uint64_t *w = bits_.data();
-    for (uint64_t k = block * (kBlockBits / 64); k < (ts >> 6); ++k) s += std::popcount(w[k]);
+    for (uint64_t k = block * (kBlockBits / 64); k < (ts >> 6); ++k) s += ones(w[k]);
     uint64_t last = w[ts >> 6] & (~uint64_t{0} >> (63 - (ts & 63)));
-    return s + std::popcount(last);
+    return s + ones(last);
   }
   void compact();
 
@@ -157,9 +172,8 @@ class LruCurveBuilder {
       ++hist_[d - 1];
     }
   }
-  // The same, faster on long strings: map slots are prefetched a few references ahead, and the
-  // histogram is updated after each chunk, when its (cache-missing, independent) increments
-  // overlap instead of waiting behind each distance computation.
+  // The same, faster on long strings (LruStackDistance's batch path; the histogram is updated
+  // after each chunk, when its cache-missing but independent increments overlap).
   void ref(std::span<const uint64_t> keys);
   uint64_t references() const { return sd_.references(); }
   FaultCurve curve() const;

@@ -123,10 +123,9 @@ std::string shards_estimate(PageRefSource &refs, const ShardsParams &p, MissRati
   std::string err = p.validate();
   if (!err.empty()) return err;
   ShardsBuilder b(p);
-  uint64_t buf[4096];
-  for (size_t n; (n = refs.next(buf)) != 0;) b.ref(std::span<const uint64_t>(buf, n));
+  err = for_each_ref_batch(refs, [&](std::span<const uint64_t> keys) { b.ref(keys); });
   *out = b.estimate();
-  return refs.error();
+  return err;
 }
 
 double mean_absolute_error(const FaultCurve &exact, const MissRatioEstimate &est, int points) {

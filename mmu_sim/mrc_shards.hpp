@@ -20,13 +20,18 @@
 // worst.
 // miss_ratio(F) interpolates linearly inside F's bin (exact at F = multiples of bin).
 //
-// Error: the estimate is a ratio over the K ~ R * D sampled pages (D distinct pages); the
-// standard error of each point is about sqrt(m (1 - m) / K) times a factor that grows with the
-// skew of the pages' reference counts (one hot page in or out of the sample moves the curve).
-// Measured by tests/mmu_sim/test_mrc_shards.cc (mean absolute error over 100 evenly spaced
-// frame counts, vs the exact curve): below 0.01 at R = 0.01 with D >= 2^17 on uniform, loop,
-// phased and zipf(0.8) strings; bench/mrc_speed.cc prints the error for 100M references.
-// Rule of thumb: keep K = R * D above ~1000 for errors around 0.01-0.02.
+// Error: the estimate is a ratio over the K ~ R * D sampled pages (D distinct pages), so its
+// error falls as 1 / sqrt(K), whatever the length of the string.  The sharpest curve is a loop's
+// (one step at D): the step lands at K / R, off by K's relative deviation from R * D, and
+// SHARDS_adj then adds about as much again to the hits.  Measured mean absolute error of the
+// miss ratio over 100 evenly spaced frame counts (tests/mmu_sim/test_mrc_shards.cc,
+// bench/mrc_speed.cc):
+//   K ~ 10^4 (R = 0.02 of 2^19 pages; R = 0.01 of 2^20):  zipf(0.8) <= 0.01, phased <= 0.01,
+//     uniform <= 0.016, loop <= 0.024 (3 seeds)
+//   R = 0.01 on 10^8 references over 2^20 and 2^22 pages:  0.004-0.005
+//   K ~ 1300 (R = 0.01 of 2^17 pages):  up to 0.05 (loop, phased)
+// Rule of thumb: MAE <= 2.5 / sqrt(K); keep K >= 10^4 for errors within 0.01-0.02.  Fixed size
+// with max_keys = K behaves like fixed rate with the same K (its R settles at ~K / D).
 // Not thread-safe.
 #pragma once
 

@@ -82,13 +82,9 @@ std::string read_page_refs(AccessSource &source, const RefOptions &o, std::vecto
   std::string err = o.validate();
   if (!err.empty()) return err;
   PageRefSource refs(source, o);
-  uint64_t buf[4096];
-  for (;;) {
-    size_t n = refs.next(buf);
-    if (n == 0) break;
-    out->insert(out->end(), buf, buf + n);
-  }
-  return refs.error();
+  return for_each_ref_batch(refs, [out](std::span<const uint64_t> keys) {
+    out->insert(out->end(), keys.begin(), keys.end());
+  });
 }
 
 }  // namespace hpmm::sim

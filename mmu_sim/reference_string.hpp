@@ -92,6 +92,16 @@ class PageRefSource {
   uint64_t references_ = 0;
 };
 
+// Pulls refs to its end, handing each batch of keys to sink(std::span<const uint64_t>), so that
+// one pass can feed several analyses (an LRU curve, a SHARDS estimate, a working-set curve).
+// Returns "" or the source's error.
+template <class Sink>
+std::string for_each_ref_batch(PageRefSource &refs, Sink &&sink) {
+  uint64_t buf[4096];
+  for (size_t n; (n = refs.next(buf)) != 0;) sink(std::span<const uint64_t>(buf, n));
+  return refs.error();
+}
+
 // The whole string of a source (for OPT, which needs the future).  Returns "" or the source's
 // error.
 std::string read_page_refs(AccessSource &source, const RefOptions &o, std::vector<uint64_t> *out);

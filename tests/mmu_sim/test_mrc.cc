@@ -126,6 +126,27 @@ Test(mrc, stack_distances_match_brute_force) {
   cr_assert(sd.valid());
 }
 
+// The batch path gives the distances of one reference at a time: chunks with repeated keys,
+// compactions in the middle of a run, runs of every length.
+Test(mrc, batch_distances_equal_single_references) {
+  LruStackDistance one, batch;
+  Xoshiro256 rng(17);
+  std::vector<uint64_t> keys, got;
+  uint64_t total = 0;
+  while (total < 200000) {
+    size_t len = rng.below(5) == 0 ? rng.below(3000) : rng.below(40);
+    keys.resize(len);
+    for (uint64_t &k : keys) k = rng.below(3) == 0 ? rng.below(20000) : rng.below(30);
+    got.assign(len, 7);
+    batch.ref(keys, got.data());
+    for (size_t i = 0; i < len; ++i) cr_assert_eq(got[i], one.ref(keys[i]), "ref %lu", total + i);
+    total += len;
+  }
+  cr_assert_eq(batch.references(), one.references());
+  cr_assert_eq(batch.distinct(), one.distinct());
+  cr_assert(batch.valid());
+}
+
 // mean_resident(F) = (1/n) sum_t min(F, distinct pages so far), counted directly.
 Test(mrc, mean_resident_matches_direct_count) {
   auto refs = keys_of(reference_string(Shape::kPhased, 200, 5000, 16));

@@ -108,7 +108,7 @@ Test(reference_string, source_streams_the_same_keys) {
   std::vector<uint64_t> want;
   append_page_refs(accesses, o, &want);
   for (size_t out_size : {size_t{1}, size_t{5}, size_t{4096}, size_t{100000}}) {
-    VectorSource src(accesses, 1 + out_size % 13);
+    ScriptedSource src(accesses, 1 + out_size % 13);
     PageRefSource refs(src, o);
     std::vector<uint64_t> got, buf(out_size);
     for (size_t n; (n = refs.next(buf)) != 0;) got.insert(got.end(), buf.begin(), buf.begin() + n);
@@ -118,7 +118,7 @@ Test(reference_string, source_streams_the_same_keys) {
     expect_str(refs.error(), "");
     cr_assert_eq(refs.next(buf), 0u);  // stays at the end
   }
-  VectorSource all(accesses);
+  ScriptedSource all(accesses);
   std::vector<uint64_t> read;
   expect_str(read_page_refs(all, o, &read), "");
   cr_assert(read == want);
@@ -126,19 +126,19 @@ Test(reference_string, source_streams_the_same_keys) {
 
 Test(reference_string, source_error_is_reported) {
   std::vector<Access> accesses(100, Access{0x1000, 8, AccessKind::kLoad});
-  VectorSource src(accesses, 7, 30);
+  ScriptedSource src(accesses, 7, 30);
   std::vector<uint64_t> read;
   RefOptions o;
   expect_str(read_page_refs(src, o, &read), "vector:3: bad record");
   cr_assert_eq(read.size(), 30u);
-  VectorSource src2(accesses, 7, 30);
+  ScriptedSource src2(accesses, 7, 30);
   PageRefSource refs(src2, o);
   FaultCurve c;
   expect_str(lru_fault_curve(refs, &c), "vector:3: bad record");
   cr_assert_eq(c.references(), 30u);
   RefOptions bad;
   bad.levels = 6;
-  VectorSource src3(accesses);
+  ScriptedSource src3(accesses);
   expect_str(read_page_refs(src3, bad, &read), "levels: must be 4 or 5");
 }
 
@@ -152,7 +152,7 @@ Test(reference_string, curve_of_a_source_equals_frame_table_runs) {
                         static_cast<AccessKind>(rng.below(4))});
   }
   RefOptions o;
-  VectorSource src(accesses, 100);
+  ScriptedSource src(accesses, 100);
   PageRefSource refs(src, o);
   FaultCurve c;
   expect_str(lru_fault_curve(refs, &c), "");

@@ -14,11 +14,11 @@
 
 namespace hpmm::sim::test {
 
-class VectorSource : public AccessSource {
+class ScriptedSource : public AccessSource {
  public:
   // Yields at most `batch` accesses per next(); after `fail_after` accesses (if set) reports an
   // error instead of the rest.
-  explicit VectorSource(std::vector<Access> a, size_t batch = 7, size_t fail_after = SIZE_MAX)
+  explicit ScriptedSource(std::vector<Access> a, size_t batch = 7, size_t fail_after = SIZE_MAX)
       : a_(std::move(a)), batch_(batch), fail_after_(fail_after) {}
   size_t next(std::span<Access> out) override {
     size_t n = 0;

@@ -9,6 +9,8 @@
 #include <unordered_map>
 #include <vector>
 
+#include "mmu_sim/mrc_shards.hpp"
+#include "mmu_sim/reference_string.hpp"
 #include "mmu_sim/wss.hpp"
 #include "tests/mmu_sim/test_mrc_sources.hpp"
 #include "tests/mmu_sim/test_replacement_driver.hpp"
@@ -134,6 +136,46 @@ Test(wss, lru_lifetime_matches_frame_table) {
                        p.param);
     cr_assert_float_eq(p.refs_per_fault, static_cast<double>(s.size()) / d.faults(), 1e-9);
   }
+}
+
+// One pass over a source feeds several analyses, each equal to its own pass over the string.
+Test(wss, one_pass_feeds_several_analyses) {
+  Xoshiro256 rng(44);
+  std::vector<Access> accesses;
+  for (int i = 0; i < 5000; ++i)
+    accesses.push_back({rng.below(300) * 4096 + rng.below(4096),
+                        static_cast<uint32_t>(1 + rng.below(5000)),
+                        static_cast<AccessKind>(rng.below(3))});
+  RefOptions o;
+  std::vector<uint64_t> keys;
+  append_page_refs(accesses, o, &keys);
+  ScriptedSource src(accesses, 64);
+  PageRefSource refs(src, o);
+  LruCurveBuilder lru;
+  ShardsBuilder shards(ShardsParams{0.5, 0, true});
+  WorkingSetCurve ws({10, 100, 1000});
+  WorkingSetSampler sampler(100, 100);
+  std::string err = for_each_ref_batch(refs, [&](std::span<const uint64_t> k) {
+    lru.ref(k);
+    shards.ref(k);
+    ws.ref(k);
+    sampler.ref(k);
+  });
+  cr_assert_str_eq(err.c_str(), "");
+  FaultCurve alone = lru_fault_curve(keys), together = lru.curve();
+  for (uint64_t f = 0; f <= alone.frames_for_all(); f += 3)
+    cr_assert_eq(together.faults(f), alone.faults(f));
+  MissRatioEstimate e1 = shards.estimate(), e2 = shards_estimate(keys, ShardsParams{0.5, 0, true});
+  for (uint64_t f = 0; f < 400; f += 7)
+    cr_assert_float_eq(e1.miss_ratio(f), e2.miss_ratio(f), 1e-12);
+  WorkingSetCurve ws2({10, 100, 1000});
+  ws2.ref(keys);
+  auto a = ws.points(), b = ws2.points();
+  for (size_t i = 0; i < a.size(); ++i) {
+    cr_assert_eq(a[i].faults, b[i].faults);
+    cr_assert_float_eq(a[i].mean_resident, b[i].mean_resident, 1e-12);
+  }
+  cr_assert_eq(sampler.samples().size(), keys.size() / 100);
 }
 
 Test(wss, empty_string) {
