@@ -47,7 +47,7 @@ template <class P>
 double touch_ns(uint32_t n, uint64_t length) {
   std::vector<uint64_t> string(n + length);
   Xoshiro256 rng(11);
-  for (uint64_t t = 0; t < string.size(); ++t) string[t] = t < n ? t : rng.below(n);
+  for (uint64_t t = 0; t < string.size(); ++t) string[t] = t < n ? t : rng.below32(n);
   std::vector<uint64_t> next_use;
   if constexpr (requires(P p) { p.set_future(std::span<const uint64_t>()); })
     next_use = compute_next_use(string);
