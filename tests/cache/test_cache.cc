@@ -68,7 +68,7 @@ Test(thread_cache, slow_start_then_batches_and_bounded_bytes) {
   std::vector<void *> big;
   for (int i = 0; i < 200; ++i) big.push_back(a.alloc(16384, tc));
   for (void *p : big) a.free(p, tc);
-  cr_assert_leq(tc->bytes, tc->max_bytes);
+  cr_assert_leq(tc->bytes(), tc->max_bytes);
   cr_assert(tc->valid());
   a.destroy_cache(tc);
   AllocatorStats st = a.stats();
