@@ -74,13 +74,6 @@ bool is_mapped(const void *p) {
   return ::mincore(page, 1, &v) == 0 || errno != ENOMEM;
 }
 
-void *map_shared(Bytes size) {
-  ErrnoGuard guard;
-  void *p = ::mmap(nullptr, size.value, PROT_READ | PROT_WRITE,
-                   MAP_SHARED | MAP_ANONYMOUS | MAP_NORESERVE, -1, 0);
-  return p == MAP_FAILED ? nullptr : p;
-}
-
 uint64_t coarse_now_ns() {
   struct timespec ts;
   clock_gettime(CLOCK_MONOTONIC_COARSE, &ts);

@@ -40,8 +40,5 @@ uint64_t coarse_now_ns();
 // Whether the page holding p is mapped (mincore; errno preserved).
 bool is_mapped(const void *p);
 
-// size bytes of zeroed memory shared with the children this process forks (MAP_SHARED |
-// MAP_ANONYMOUS, MAP_NORESERVE); nullptr on failure.
-void *map_shared(Bytes size);
 
 }  // namespace hpmm::pal
