@@ -45,3 +45,12 @@ Test(heap, fork_copies_the_heap, .timeout = 120) {
     shimtest::expect_ok(r, "fork_heap: ok", mode);
   }
 }
+
+// Free hugepages stay for the release delay and go back on the next call after it (no
+// background thread).  libhpmm's semantics (hpmm(3)); other mallocs release on their own terms.
+Test(heap, release_after_the_delay_on_the_next_call, .timeout = 60) {
+  shimtest::RunOptions opt;
+  opt.env = {"HPMM_RELEASE_DELAY_MS=200"};
+  shimtest::RunResult r = shimtest::run({shimtest::prog("idle_release"), "200"}, opt);
+  shimtest::expect_ok(r, "idle_release: ok", "idle_release 200");
+}
