@@ -302,7 +302,7 @@ class Allocator {
         HPMM_CHECK(w[1] != canary, "double free of a small object");
         w[1] = canary;
       }
-      central_[cls].insert_range(p, p, 1);
+      central_[cls].insert_one(p);
       return true;
     }
     return free_large(p, e);
