@@ -40,5 +40,4 @@ uint64_t coarse_now_ns();
 // Whether the page holding p is mapped (mincore; errno preserved).
 bool is_mapped(const void *p);
 
-
 }  // namespace hpmm::pal
