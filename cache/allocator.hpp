@@ -81,7 +81,7 @@ class Allocator {
     }
     if (mem == nullptr) return nullptr;
     auto *tc = new (mem) ThreadCache();
-    tc->max_bytes = cfg_.thread_cache_bytes;
+    tc->set_max_bytes(cfg_.thread_cache_bytes);
     LockGuard g(reg_lock_);
     tc->next = caches_;
     if (caches_ != nullptr) caches_->prev = tc;
@@ -166,7 +166,7 @@ class Allocator {
     uint64_t e = heap_.entry_of(p);
     uint32_t cls = entry_class(e);
     if (HPMM_LIKELY(cls != 0 && tc != nullptr)) {
-      check_small(p, e, cls);
+      uint32_t size = check_small(p, e, cls);
       if (cls > 1) {
         uintptr_t *w = static_cast<uintptr_t *>(p);
         uintptr_t canary = reinterpret_cast<uintptr_t>(p) ^ cfg_.canary_key;
@@ -174,7 +174,7 @@ class Allocator {
         w[1] = canary;
       }
       HPMM_CHECK(tc->lists[cls].head != p, "double free of a small object");
-      if (HPMM_UNLIKELY(tc->push(p, cls))) overflow(tc, cls);
+      if (HPMM_UNLIKELY(tc->push(p, cls, size))) overflow(tc, cls);
       return true;
     }
     return free_slow(p, e);
@@ -282,11 +282,13 @@ class Allocator {
 
  private:
   // The object's offset in its span, from the entry: page index and offset in the page.
-  static void check_small(const void *p, uint64_t e, uint32_t cls) {
+  // Returns the class size.
+  static uint32_t check_small(const void *p, uint64_t e, uint32_t cls) {
     uint32_t off = (entry_page(e) << kPageShift) |
                    static_cast<uint32_t>(reinterpret_cast<uintptr_t>(p) & (kPageSize - 1));
     HPMM_CHECK(is_object_start(off, cls),
                "free of an invalid pointer: inside a small object, not its start");
+    return kObjectStartChecks.c[cls].size;
   }
 
   // Small objects of a thread without a cache, large objects, foreign pointers.
@@ -300,7 +302,7 @@ class Allocator {
         HPMM_CHECK(w[1] != canary, "double free of a small object");
         w[1] = canary;
       }
-      central_[cls].insert_range(p, p, 1);
+      central_[cls].insert_one(p);
       return true;
     }
     return free_large(p, e);
@@ -354,7 +356,7 @@ class Allocator {
         l.overages = 0;
       }
     }
-    if (tc->bytes > tc->max_bytes) scavenge(tc, cls);
+    if (tc->over_bytes()) scavenge(tc, cls);
   }
 
   // The cache passed max_bytes: each list gives back half of what it did not use since the last
@@ -372,7 +374,7 @@ class Allocator {
       }
       l.low_water = l.length;
     }
-    for (uint32_t c = 1; c < kNumClasses && tc->bytes > tc->max_bytes; ++c)
+    for (uint32_t c = 1; c < kNumClasses && tc->over_bytes(); ++c)
       release(tc, c, (tc->lists[c].length + 1) / 2);
   }
 

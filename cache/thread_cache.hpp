@@ -9,14 +9,18 @@
 // the whole cache holds more than max_bytes, every list gives back half of its low-water mark
 // (the objects it did not need since the last such scavenge; TCMalloc's rule), and at least the
 // list that overflowed gives back half of what it holds.
+// The byte bound is kept as headroom = max_bytes - bytes (signed: negative once over), so that a
+// free tests both bounds with one branch: (int32(max_length - length) | headroom) < 0
+// (gperftools' trick).
 // Invariants (valid()): lists[c].length == the number of objects on lists[c];
-// bytes == sum(length * size); each list is acyclic.
+// bytes() == max_bytes - headroom == sum(length * size); each list is acyclic.
 // Synchronisation: only the owning thread touches a ThreadCache, except the statistics reader,
-// which reads `length` and `bytes` racily (plain aligned loads; the numbers are advisory).
+// which reads `length` racily (plain aligned loads; the numbers are advisory).
 #pragma once
 
 #include <cstdint>
 
+#include "base/check.hpp"
 #include "heap/size_classes.hpp"
 
 namespace hpmm {
@@ -34,10 +38,19 @@ struct ThreadCache {
   static constexpr uint32_t kMaxOverages = 3;
 
   FreeList lists[kNumClasses];
-  uint64_t bytes = 0;           // bytes held in the lists
-  uint64_t max_bytes = 0;       // the scavenge threshold
+  int64_t headroom = 0;         // max_bytes - bytes held in the lists
+  uint64_t max_bytes = 0;       // the scavenge threshold (set_max_bytes)
   ThreadCache *prev = nullptr;  // the allocator's registry (its lock)
   ThreadCache *next = nullptr;
+
+  uint64_t bytes() const {
+    return static_cast<uint64_t>(static_cast<int64_t>(max_bytes) - headroom);
+  }
+  bool over_bytes() const { return headroom < 0; }
+  void set_max_bytes(uint64_t m) {
+    headroom += static_cast<int64_t>(m) - static_cast<int64_t>(max_bytes);
+    max_bytes = m;
+  }
 
   // Pops an object of class c, or nullptr when the list is empty.
   void *pop(uint32_t c) {
@@ -47,19 +60,20 @@ struct ThreadCache {
     l.head = *static_cast<void **>(p);
     --l.length;
     if (l.length < l.low_water) l.low_water = l.length;
-    bytes -= kSizeClasses[c].size;
+    headroom += kSizeClasses[c].size;
     return p;
   }
 
-  // Pushes p; returns true when the list or the cache is now over its bound (the caller then
-  // calls the allocator's slow path).
-  bool push(void *p, uint32_t c) {
+  // Pushes p of class c, whose size is `size` (the caller may have it at hand); returns true when
+  // the list or the cache is now over its bound (the caller then calls the allocator's slow path).
+  bool push(void *p, uint32_t c, uint32_t size) {
+    HPMM_ASSERT(size == kSizeClasses[c].size);
     FreeList &l = lists[c];
     *static_cast<void **>(p) = l.head;
     l.head = p;
     ++l.length;
-    bytes += kSizeClasses[c].size;
-    return l.length > l.max_length || bytes > max_bytes;
+    headroom -= size;
+    return (static_cast<int64_t>(static_cast<int32_t>(l.max_length - l.length)) | headroom) < 0;
   }
 
   // Pushes a linked run [head .. tail] of n objects.
@@ -68,7 +82,7 @@ struct ThreadCache {
     *static_cast<void **>(tail) = l.head;
     l.head = head;
     l.length += n;
-    bytes += uint64_t{n} * kSizeClasses[c].size;
+    headroom -= int64_t{n} * kSizeClasses[c].size;
   }
 
   // Unlinks the first n objects of list c (n <= length); returns their count, *head and *tail.
@@ -80,7 +94,7 @@ struct ThreadCache {
     for (uint32_t i = 1; i < n; ++i) t = *static_cast<void **>(t);
     l.head = *static_cast<void **>(t);
     l.length -= n;
-    bytes -= uint64_t{n} * kSizeClasses[c].size;
+    headroom += int64_t{n} * kSizeClasses[c].size;
     *head = h;
     *tail = t;
     return n;
@@ -96,7 +110,7 @@ struct ThreadCache {
       if (n != lists[c].length) return false;
       b += uint64_t{n} * kSizeClasses[c].size;
     }
-    return b == bytes;
+    return b == bytes();
   }
 };
 

@@ -201,17 +201,26 @@ class HugeSet {
     return bytes;
   }
 
-  // For a fork child: every hugetlb page is replaced by plain memory with the same bytes
-  // (copy(base) does it), so the child never needs a pool page for copy-on-write.
+  // For a fork child: every hugetlb page is replaced by plain memory (copy(base, live, advise)
+  // does it, and returns false when it could not), with the same bytes when live (the hugepage
+  // holds objects); a free one becomes fresh zeroed memory.  `advise` (THP in use): the live
+  // page's new memory is advised MADV_HUGEPAGE (the shim moves in memory it advised).  So the
+  // child never needs a pool page for copy-on-write.
   template <class Copy>
   void unshare_hugetlb(Copy &&copy) {
     for (Arena *a = arenas_; a != nullptr; a = a->next) {
       for (uint32_t h = 0; h < a->nhp; ++h) {
         HugePage &p = a->hp[h];
-        if (p.backing != Backing::kHugetlb || !copy(p.base)) continue;
-        p.backing = Backing::kPlain;
-        p.advised = false;
-        if (p.state != HpState::kFree) p.dirty.set_all();
+        bool live = p.state != HpState::kFree;
+        bool advise = live && cfg_.thp;
+        if (p.backing != Backing::kHugetlb || !copy(p.base, live, advise)) continue;
+        p.backing = advise ? Backing::kThp : Backing::kPlain;
+        p.advised = advise;
+        if (live) {
+          p.dirty.set_all();
+        } else {
+          p.dirty.clear_all();
+        }
         --hugetlb_pages_;
         Arena::put(a->resident_bits, h, p.resident_free());
       }

@@ -212,12 +212,14 @@ class PageHeap {
     huge_.unshare_hugetlb(copy);
   }
   uint64_t hugetlb_pages() const { return huge_.hugetlb_pages(); }
-  // fn(base) for every hugepage on a hugetlb pool page, in the order unshare_hugetlb visits them.
+  // fn(base) for every hugepage on a hugetlb pool page that holds objects (not free), in the
+  // order unshare_hugetlb passes them with live == true.
   template <class Fn>
-  void for_each_hugetlb(Fn &&fn) const {
+  void for_each_live_hugetlb(Fn &&fn) const {
     for (Arena *a = huge_.arenas(); a != nullptr; a = a->next)
       for (uint32_t h = 0; h < a->nhp; ++h)
-        if (a->hp[h].backing == Backing::kHugetlb) fn(a->hp[h].base);
+        if (a->hp[h].backing == Backing::kHugetlb && a->hp[h].state != HpState::kFree)
+          fn(a->hp[h].base);
   }
   // Calls fn(base, bytes) for every arena (for measuring what the kernel maps with huge pages).
   template <class Fn>

@@ -64,10 +64,8 @@ class PageMap {
   // from the root; other addresses walk the tree.
   uint64_t get(uintptr_t addr) const {
     uint64_t key = addr >> kPageShift;
-    const uint64_t *leaf = hot_leaf_.load(std::memory_order_acquire);
-    if (HPMM_LIKELY((key >> kLeafBits) == hot_hi_.load(std::memory_order_relaxed) &&
-                    leaf != nullptr))
-      return Tree::load(leaf + (key & kLeafMask));
+    if (HPMM_LIKELY((key >> kLeafBits) == hot_hi_.load(std::memory_order_acquire)))
+      return Tree::load(hot_leaf_.load(std::memory_order_relaxed) + (key & kLeafMask));
     return tree_.get(key);
   }
   // Writer (page heap lock).  False when a node cannot be mapped.
@@ -76,8 +74,8 @@ class PageMap {
     if (!tree_.set(key, entry)) return false;
     if (hot_leaf_.load(std::memory_order_relaxed) == nullptr) {
       auto r = tree_.slot(key, 1, false);
-      hot_hi_.store(key >> kLeafBits, std::memory_order_relaxed);
-      hot_leaf_.store(r.slot - (key & kLeafMask), std::memory_order_release);
+      hot_leaf_.store(r.slot - (key & kLeafMask), std::memory_order_relaxed);
+      hot_hi_.store(key >> kLeafBits, std::memory_order_release);
     }
     return true;
   }
@@ -93,8 +91,9 @@ class PageMap {
   static constexpr unsigned kLeafBits = kHeapPageMap.bits[0];
   static constexpr uint64_t kLeafMask = (uint64_t{1} << kLeafBits) - 1;
   Tree tree_;
-  // hot_hi_ is written before hot_leaf_ is published (release); a reader that sees the leaf sees
-  // the matching hot_hi_.  Until then hot_hi_ holds a value no key has.
+  // hot_leaf_ is written before hot_hi_ is published (release); a reader that sees a matching
+  // hot_hi_ (acquire) sees the leaf, so it needs no null test.  Until then hot_hi_ holds a value
+  // no key has (keys are < 2^51).
   std::atomic<uint64_t *> hot_leaf_{nullptr};
   std::atomic<uint64_t> hot_hi_{~uint64_t{0}};
 };

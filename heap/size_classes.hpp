@@ -50,9 +50,11 @@ inline uint32_t object_index(uint32_t off, uint32_t c) {
 // Whether byte offset off (< 2^32) of a span of class c is the start of one of its objects:
 // off % size == 0 (Lemire, Kaser, Kurz: n % d == 0 iff n * ceil(2^64 / d) mod 2^64 < that
 // constant, exact for 32-bit n) and off < objects * size.  One multiply, for free()'s check.
+// The entry also carries the class size, so free() reads one 16-byte record per class.
 struct ObjectStartCheck {
   uint64_t divisible = 0;  // ceil(2^64 / size)
   uint32_t end = 0;        // objects * size
+  uint32_t size = 0;       // kSizeClasses[c].size
 };
 inline constexpr auto kObjectStartChecks = [] {
   struct Table {
@@ -61,6 +63,7 @@ inline constexpr auto kObjectStartChecks = [] {
   for (int c = 1; c < kNumClasses; ++c) {
     t.c[c].divisible = UINT64_MAX / kSizeClasses[c].size + 1;
     t.c[c].end = uint32_t{kSizeClasses[c].objects} * kSizeClasses[c].size;
+    t.c[c].size = kSizeClasses[c].size;
   }
   return t;
 }();

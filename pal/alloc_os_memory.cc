@@ -44,6 +44,13 @@ int replace_with_plain(void *p, Bytes size) {
   return r == MAP_FAILED ? errno : 0;
 }
 
+int move_mapping(void *from, void *to, Bytes size) {
+  ErrnoGuard guard;
+  if (!aligned(from, size.value) || !aligned(to, size.value)) return EINVAL;
+  void *r = ::mremap(from, size.value, size.value, MREMAP_MAYMOVE | MREMAP_FIXED, to);
+  return r == MAP_FAILED ? errno : 0;
+}
+
 uint64_t copy_readable(void *dst, const void *src, Bytes n) {
   ErrnoGuard guard;
   uint64_t done = 0;
@@ -65,13 +72,6 @@ bool is_mapped(const void *p) {
   unsigned char v;
   void *page = reinterpret_cast<void *>(reinterpret_cast<uintptr_t>(p) & ~uintptr_t{4095});
   return ::mincore(page, 1, &v) == 0 || errno != ENOMEM;
-}
-
-void *map_shared(Bytes size) {
-  ErrnoGuard guard;
-  void *p = ::mmap(nullptr, size.value, PROT_READ | PROT_WRITE,
-                   MAP_SHARED | MAP_ANONYMOUS | MAP_NORESERVE, -1, 0);
-  return p == MAP_FAILED ? nullptr : p;
 }
 
 uint64_t coarse_now_ns() {

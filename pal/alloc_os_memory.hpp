@@ -26,6 +26,10 @@ namespace hpmm::pal {
 
 int map_hugetlb_at(void *p);
 int replace_with_plain(void *p, Bytes size);
+// Moves the pages mapped at [from, from + size) to [to, to + size) (mremap MREMAP_FIXED: whatever
+// was mapped at `to` goes; nothing is copied).  Addresses and size: multiples of 2 MiB (else
+// EINVAL).  0, or the errno value.
+int move_mapping(void *from, void *to, Bytes size);
 uint64_t copy_readable(void *dst, const void *src, Bytes n);
 
 // CLOCK_MONOTONIC_COARSE in nanoseconds: the kernel's tick-granular clock (a few ms), read from
@@ -35,9 +39,5 @@ uint64_t coarse_now_ns();
 
 // Whether the page holding p is mapped (mincore; errno preserved).
 bool is_mapped(const void *p);
-
-// size bytes of zeroed memory shared with the children this process forks (MAP_SHARED |
-// MAP_ANONYMOUS, MAP_NORESERVE), for the fork handshake; nullptr on failure.
-void *map_shared(Bytes size);
 
 }  // namespace hpmm::pal

@@ -20,7 +20,7 @@ bench_pkgs=("libjemalloc-dev:/usr/include/jemalloc/jemalloc.h"
             "libgoogle-perftools-dev:/usr/include/gperftools/tcmalloc.h"
             "libmimalloc-dev:/usr/include/mimalloc.h"
             "hyperfine:/usr/bin/hyperfine" "time:/usr/bin/time" "gnuplot-nox:/usr/bin/gnuplot"
-            "valgrind:/usr/bin/valgrind")
+            "valgrind:/usr/bin/valgrind" "python3:/usr/bin/python3")
 
 want=("${build_pkgs[@]}")
 case "$kind" in

@@ -13,38 +13,22 @@
 namespace {
 constexpr const char *kName = "large_blocks";
 constexpr size_t kSlots = 16;
-
-struct Block {
-  void *p = nullptr;
-  size_t size = 0;
-  uint64_t key = 0;
-};
 }  // namespace
 
 int main(int argc, char **argv) {
   using namespace allocbench;
   const uint64_t steps = scaled(12'000, scale_arg(kName, argc, argv));
   Rng rng(7);
-  std::vector<Block> slots(kSlots);
+  std::vector<StampedBlock> slots(kSlots);
   uint64_t key = 0;
-  auto fill = [&](Block &b) {
-    b.size = rng.log_range(64 * 1024, 4 * 1024 * 1024);
-    b.p = must_malloc(kName, b.size);
-    b.key = key++;
-    stamp(b.p, b.size, b.key);
-  };
-  auto drop = [&](Block &b) {
-    if (!intact(b.p, b.size, b.key))
-      fail(kName, "block %llu of %zu bytes was overwritten while live", (unsigned long long)b.key,
-           b.size);
-    std::free(b.p);
-  };
-  for (Block &b : slots) fill(b);
-  for (uint64_t i = 0; i < steps; i++) {
-    Block &b = slots[rng.below(kSlots)];
-    drop(b);
-    fill(b);
-  }
-  for (Block &b : slots) drop(b);
+  churn(
+      slots, steps, rng,
+      [&](StampedBlock &b) {
+        make_block(kName, b, rng.log_range(64 * 1024, 4 * 1024 * 1024), &key, std::malloc);
+      },
+      [&](StampedBlock &b) {
+        check_block(kName, b);
+        std::free(b.p);
+      });
   return 0;
 }

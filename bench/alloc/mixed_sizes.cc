@@ -15,10 +15,8 @@ namespace {
 constexpr const char *kName = "mixed_sizes";
 constexpr size_t kSlots = 4'000;
 
-struct Block {
-  void *p = nullptr;
-  size_t size = 0;
-  uint64_t key = 0;
+struct Slot {
+  allocbench::StampedBlock b;
   bool from_new = false;
 };
 }  // namespace
@@ -27,31 +25,27 @@ int main(int argc, char **argv) {
   using namespace allocbench;
   const uint64_t steps = scaled(3'000'000, scale_arg(kName, argc, argv));
   Rng rng(3);
-  std::vector<Block> slots(kSlots);
+  std::vector<Slot> slots(kSlots);
   uint64_t key = 0;
-  auto fill = [&](Block &b) {
-    b.size =
-        rng.below(100) < 2 ? rng.log_range(32 * 1024 + 1, 512 * 1024) : rng.log_range(8, 32 * 1024);
-    b.from_new = rng.below(2) == 0;
-    b.p = b.from_new ? ::operator new(b.size) : must_malloc(kName, b.size);
-    b.key = key++;
-    stamp(b.p, b.size, b.key);
-  };
-  auto drop = [&](Block &b) {
-    if (!intact(b.p, b.size, b.key))
-      fail(kName, "block %llu of %zu bytes was overwritten while live", (unsigned long long)b.key,
-           b.size);
-    if (b.from_new)
-      ::operator delete(b.p, b.size);
-    else
-      std::free(b.p);
-  };
-  for (Block &b : slots) fill(b);
-  for (uint64_t i = 0; i < steps; i++) {
-    Block &b = slots[rng.below(kSlots)];
-    drop(b);
-    fill(b);
-  }
-  for (Block &b : slots) drop(b);
+  churn(
+      slots, steps, rng,
+      [&](Slot &s) {
+        size_t size = rng.below(100) < 2 ? rng.log_range(32 * 1024 + 1, 512 * 1024)
+                                         : rng.log_range(8, 32 * 1024);
+        s.from_new = rng.below(2) == 0;
+        if (s.from_new) {
+          make_block(kName, s.b, size, &key, [](size_t n) { return ::operator new(n); });
+        } else {
+          make_block(kName, s.b, size, &key, std::malloc);
+        }
+      },
+      [&](Slot &s) {
+        check_block(kName, s.b);
+        if (s.from_new) {
+          ::operator delete(s.b.p, s.b.size);
+        } else {
+          std::free(s.b.p);
+        }
+      });
   return 0;
 }

@@ -12,38 +12,20 @@
 namespace {
 constexpr const char *kName = "small_random";
 constexpr size_t kSlots = 200'000;
-
-struct Block {
-  void *p;
-  uint32_t size;
-  uint64_t key;
-};
 }  // namespace
 
 int main(int argc, char **argv) {
   using namespace allocbench;
   const uint64_t steps = scaled(7'000'000, scale_arg(kName, argc, argv));
   Rng rng(2);
-  std::vector<Block> slots(kSlots);
+  std::vector<StampedBlock> slots(kSlots);
   uint64_t key = 0;
-  auto fill = [&](Block &b) {
-    b.size = static_cast<uint32_t>(rng.range(8, 256));
-    b.p = must_malloc(kName, b.size);
-    b.key = key++;
-    stamp(b.p, b.size, b.key);
-  };
-  auto drop = [&](Block &b) {
-    if (!intact(b.p, b.size, b.key))
-      fail(kName, "block %llu of %u bytes was overwritten while live", (unsigned long long)b.key,
-           b.size);
-    std::free(b.p);
-  };
-  for (Block &b : slots) fill(b);
-  for (uint64_t i = 0; i < steps; i++) {
-    Block &b = slots[rng.below(kSlots)];
-    drop(b);
-    fill(b);
-  }
-  for (Block &b : slots) drop(b);
+  churn(
+      slots, steps, rng,
+      [&](StampedBlock &b) { make_block(kName, b, rng.range(8, 256), &key, std::malloc); },
+      [&](StampedBlock &b) {
+        check_block(kName, b);
+        std::free(b.p);
+      });
   return 0;
 }

@@ -22,11 +22,7 @@ namespace {
 constexpr const char *kName = "steady_heap";
 constexpr size_t kHeapBytes = 96u << 20;
 
-struct Block {
-  unsigned char *p = nullptr;
-  size_t size = 0;
-  uint64_t key = 0;
-};
+using Block = allocbench::StampedBlock;
 
 size_t pick_size(allocbench::Rng &rng) {
   const uint64_t r = rng.below(100);
@@ -73,15 +69,13 @@ int main(int argc, char **argv) {
   uint64_t key = 0;
   auto make = [&](Block &b) {
     b.size = pick_size(rng);
-    b.p = static_cast<unsigned char *>(must_malloc(kName, b.size));
+    b.p = must_malloc(kName, b.size);
     b.key = key++;
     fill_block(b);
     live += b.size;
   };
   auto drop = [&](Block &b) {
-    if (!intact(b.p, b.size, b.key))
-      fail(kName, "block %llu of %zu bytes was overwritten while live", (unsigned long long)b.key,
-           b.size);
+    check_block(kName, b);
     std::free(b.p);
     live -= b.size;
   };

@@ -5,11 +5,10 @@
 // Each one checks its own results and exits 1 with a message on stderr when a block's contents
 // are wrong, so a broken allocator fails instead of winning; on success it prints nothing.
 //
-// Block stamps.  stamp(p, n, key) writes words derived from key at offset 0, at offset n - 8
-// (when n >= 16) and one word in every 4 KiB page between them, so a block is touched on every
-// page it spans (as a program that uses its memory does) without the benchmark turning into a
-// memset benchmark.  intact(p, n, key) holds iff those words still read back; a block handed out
-// twice, or overlapping another live block at its ends, fails it.
+// Block stamps: stamp(p, n, key) and intact(p, n, key) from block_pattern.hpp (shared with the
+// test programs of tests/shim/progs/) write and check a few words per 4 KiB page of a block, so
+// a block is touched on every page it spans without the benchmark turning into a memset
+// benchmark.  Most workloads keep a table of StampedBlocks and replace random slots (churn()).
 //
 // Arguments: every workload accepts an optional positive SCALE (default 1) that multiplies its
 // operation count (never its live-set size), so a short run for valgrind or a smoke test is
@@ -23,43 +22,22 @@
 #include <cstdio>
 #include <cstdlib>
 #include <cstring>
+#include <vector>
+
+#include "block_pattern.hpp"
 
 namespace allocbench {
 
-// splitmix64: tiny, fast, and good enough that sizes and slots do not correlate.
-struct Rng {
-  uint64_t state;
-  explicit Rng(uint64_t seed) : state(seed) {}
-  uint64_t next() {
-    uint64_t z = (state += 0x9e3779b97f4a7c15ULL);
-    z = (z ^ (z >> 30)) * 0xbf58476d1ce4e5b9ULL;
-    z = (z ^ (z >> 27)) * 0x94d049bb133111ebULL;
-    return z ^ (z >> 31);
-  }
-  // Uniform in [0, n), n > 0 (Lemire's multiply-shift; the tiny bias is irrelevant here).
-  uint64_t below(uint64_t n) { return static_cast<uint64_t>((__uint128_t)next() * n >> 64); }
-  // Uniform in [lo, hi].
-  uint64_t range(uint64_t lo, uint64_t hi) { return lo + below(hi - lo + 1); }
-  // Log-uniform in [lo, hi]: a power-of-two band chosen uniformly, then uniform inside it, so
-  // every size class range is exercised about as often as the next.
-  uint64_t log_range(uint64_t lo, uint64_t hi) {
-    int lo_bit = 63 - __builtin_clzll(lo), hi_bit = 63 - __builtin_clzll(hi);
-    int band = lo_bit + static_cast<int>(below(static_cast<uint64_t>(hi_bit - lo_bit + 1)));
-    uint64_t a = uint64_t{1} << band, b = (a << 1) - 1;
-    if (a < lo) a = lo;
-    if (b > hi) b = hi;
-    return range(a, b);
-  }
-};
+using blockpat::get_word;
+using blockpat::intact;
+using blockpat::put_word;
+using blockpat::Rng;
+using blockpat::stamp;
 
 [[noreturn]] inline void fail(const char *workload, const char *fmt, ...) {
-  std::fprintf(stderr, "%s: FAILED: ", workload);
   va_list ap;
   va_start(ap, fmt);
-  std::vfprintf(stderr, fmt, ap);
-  va_end(ap);
-  std::fputc('\n', stderr);
-  std::exit(1);
+  blockpat::vfail(workload, fmt, ap);
 }
 
 // Parses the optional SCALE argument; a bad one is an error that names it.
@@ -79,49 +57,49 @@ inline uint64_t scaled(uint64_t ops, double scale) {
   return n == 0 ? 1 : n;
 }
 
-inline uint64_t mix(uint64_t key, uint64_t salt) {
-  uint64_t z = key * 0x9e3779b97f4a7c15ULL + salt;
-  return z ^ (z >> 29);
-}
-
-inline void put_word(void *p, size_t off, uint64_t v) {
-  std::memcpy(static_cast<char *>(p) + off, &v, sizeof v);
-}
-inline uint64_t get_word(const void *p, size_t off) {
-  uint64_t v;
-  std::memcpy(&v, static_cast<const char *>(p) + off, sizeof v);
-  return v;
-}
-
-constexpr size_t kStampPage = 4096;
-
-inline void stamp(void *p, size_t n, uint64_t key) {
-  if (n < 8) {
-    uint64_t v = mix(key, 0);
-    std::memcpy(p, &v, n);
-    return;
-  }
-  put_word(p, 0, mix(key, 0));
-  for (size_t off = kStampPage; off + 8 <= n - 8; off += kStampPage) put_word(p, off, key + off);
-  if (n >= 16) put_word(p, n - 8, mix(key, n));
-}
-
-inline bool intact(const void *p, size_t n, uint64_t key) {
-  if (n < 8) {
-    uint64_t v = mix(key, 0);
-    return std::memcmp(p, &v, n) == 0;
-  }
-  if (get_word(p, 0) != mix(key, 0)) return false;
-  for (size_t off = kStampPage; off + 8 <= n - 8; off += kStampPage)
-    if (get_word(p, off) != key + off) return false;
-  return n < 16 || get_word(p, n - 8) == mix(key, n);
-}
-
 // Allocation that must succeed: a workload cannot go on without its block.
 inline void *must_malloc(const char *workload, size_t n) {
   void *p = std::malloc(n);
   if (p == nullptr) fail(workload, "malloc(%zu) returned NULL", n);
   return p;
+}
+
+// A live block and the key it was stamped with.
+struct StampedBlock {
+  void *p = nullptr;
+  size_t size = 0;
+  uint64_t key = 0;
+};
+
+// Allocates b (size bytes) with alloc(size) and stamps it with the next key.
+template <class Alloc>
+inline void make_block(const char *workload, StampedBlock &b, size_t size, uint64_t *key,
+                       Alloc alloc) {
+  b.p = alloc(size);
+  if (b.p == nullptr) fail(workload, "allocating %zu bytes returned NULL", size);
+  b.size = size;
+  b.key = (*key)++;
+  stamp(b.p, b.size, b.key);
+}
+
+// Fails unless b's stamp is intact.
+inline void check_block(const char *workload, const StampedBlock &b) {
+  if (!intact(b.p, b.size, b.key))
+    fail(workload, "block %llu of %zu bytes was overwritten while live",
+         static_cast<unsigned long long>(b.key), b.size);
+}
+
+// The slot-table churn most workloads run: fill(slot) every slot, then `steps` times drop(slot)
+// and fill(slot) a random one, then drop(slot) every slot.
+template <class T, class Fill, class Drop>
+void churn(std::vector<T> &slots, uint64_t steps, Rng &rng, Fill fill, Drop drop) {
+  for (T &b : slots) fill(b);
+  for (uint64_t i = 0; i < steps; i++) {
+    T &b = slots[rng.below(slots.size())];
+    drop(b);
+    fill(b);
+  }
+  for (T &b : slots) drop(b);
 }
 
 }  // namespace allocbench

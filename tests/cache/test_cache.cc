@@ -53,6 +53,59 @@ Test(central, batches_move_whole_and_through_the_transfer_cache) {
   cr_assert(a.valid());
 }
 
+// Partial runs (from thread caches whose lists are still short) also pass through the transfer
+// cache, up to kPartialBytes, and come back in part: the first n of a run, each object once.
+Test(central, partial_runs_through_the_transfer_cache_up_to_a_bound) {
+  TestOs os;
+  Alloc a(&os, test_config());
+  uint32_t cls = size_class_of(100);
+  uint32_t size = kSizeClasses[cls].size;
+  CentralFreeList<TestOs> &cl = a.central(cls);
+  void *h, *t;
+  cr_assert_eq(cl.remove_range(&h, &t, 5), 5u);
+  cl.insert_range(h, t, 5);
+  cr_assert_eq(cl.in_transfer(), 5u, "a partial run is kept");
+  void *h2, *t2;
+  cr_assert_eq(cl.remove_range(&h2, &t2, 3), 3u, "the first 3 of it");
+  cr_assert_eq(h2, h);
+  cr_assert_eq(cl.in_transfer(), 2u);
+  void *h3, *t3;
+  cr_assert_eq(cl.remove_range(&h3, &t3, 3), 2u, "the rest of it, no more");
+  cr_assert_eq(*static_cast<void **>(t2), h3, "the two parts are the run, in order");
+  cr_assert_eq(t3, t);
+  cr_assert_eq(cl.in_transfer(), 0u);
+  std::set<void *> seen;
+  for (void *p = h2;; p = *static_cast<void **>(p)) {
+    cr_assert(seen.insert(p).second, "each object once");
+    if (p == t2) break;
+  }
+  for (void *p = h3;; p = *static_cast<void **>(p)) {
+    cr_assert(seen.insert(p).second, "each object once");
+    if (p == t3) break;
+  }
+  cr_assert_eq(seen.size(), 5u);
+  cl.insert_range(h2, t2, 3);
+  cl.insert_range(h3, t3, 2);
+  cr_assert_eq(cl.in_transfer(), 5u);
+  // Past the byte bound, partial runs go to the spans.
+  uint32_t fit = static_cast<uint32_t>(CentralFreeList<TestOs>::kPartialBytes / size);
+  std::vector<void *> more;
+  for (uint32_t i = 0; i < fit; ++i) {
+    void *o;
+    cr_assert_eq(cl.remove_range(&o, &o, 1), 1u);
+    more.push_back(o);
+  }
+  cr_assert_eq(cl.in_transfer(), 0u);
+  uint64_t in_spans = cl.free_in_spans();
+  for (void *o : more) cl.insert_range(o, o, 1);
+  cr_assert_leq(cl.in_transfer() * size, CentralFreeList<TestOs>::kPartialBytes);
+  cr_assert_gt(cl.free_in_spans(), in_spans, "the rest went back to its span");
+  cr_assert_eq(cl.in_transfer() + cl.free_in_spans() - in_spans, fit);
+  cr_assert(a.valid());
+  cl.drain();
+  cr_assert_eq(cl.spans(), 0u);
+}
+
 Test(thread_cache, slow_start_then_batches_and_bounded_bytes) {
   TestOs os;
   Alloc a(&os, test_config());
@@ -68,7 +121,7 @@ Test(thread_cache, slow_start_then_batches_and_bounded_bytes) {
   std::vector<void *> big;
   for (int i = 0; i < 200; ++i) big.push_back(a.alloc(16384, tc));
   for (void *p : big) a.free(p, tc);
-  cr_assert_leq(tc->bytes, tc->max_bytes);
+  cr_assert_leq(tc->bytes(), tc->max_bytes);
   cr_assert(tc->valid());
   a.destroy_cache(tc);
   AllocatorStats st = a.stats();

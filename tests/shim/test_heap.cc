@@ -33,3 +33,24 @@ Test(heap, thread_exit_with_live_caches, .timeout = 120) {
 Test(heap, fork_while_allocating, .timeout = 120) {
   run_prog_ok("fork_alloc", {"60"});
 }
+
+// The heap crosses fork as a copy: a child (and its child) get the parent's blocks intact, with
+// hugepages in use and free ones between them, and no process sees another's writes.  Run in
+// each backing mode, since hugetlb pool pages are handed over by copying (shim/global.cc).
+Test(heap, fork_copies_the_heap, .timeout = 120) {
+  for (const char *mode : {"auto", "hugetlb", "thp", "off"}) {
+    shimtest::RunOptions opt;
+    opt.env = {std::string("HPMM_HUGEPAGES=") + mode};
+    shimtest::RunResult r = shimtest::run({shimtest::prog("fork_heap")}, opt);
+    shimtest::expect_ok(r, "fork_heap: ok", mode);
+  }
+}
+
+// Free hugepages stay for the release delay and go back on the next call after it (no
+// background thread).  libhpmm's semantics (hpmm(3)); other mallocs release on their own terms.
+Test(heap, release_after_the_delay_on_the_next_call, .timeout = 60) {
+  shimtest::RunOptions opt;
+  opt.env = {"HPMM_RELEASE_DELAY_MS=200"};
+  shimtest::RunResult r = shimtest::run({shimtest::prog("idle_release"), "200"}, opt);
+  shimtest::expect_ok(r, "idle_release: ok", "idle_release 200");
+}
