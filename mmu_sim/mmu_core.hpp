@@ -32,7 +32,9 @@
 // Speed measures that change no count (bench/sim_throughput.cc): a batch after a miss-heavy one
 // prefetches the PTEs of the accesses 8 ahead (where a walk has seen their page-table node);
 // a victim's PTE update is deferred (frame_pool.hpp) and settled before any walk reads it and at
-// the end of every batch, so no one reads a PTE with an update pending.
+// the end of every batch, so no one reads a PTE with an update pending; a walk of a 4 KiB page
+// takes its PTE from the level-1 node a walk found before (leaf_pte); a machine with one page
+// size runs its own batch loop with the memo and the L1 array in registers (run_one_size).
 #pragma once
 
 #include <algorithm>
