@@ -32,6 +32,9 @@ class FrameList {
   uint32_t back() const { return link_[n_].prev; }
   // The neighbours of a frame in the list (for walks; the sentinel n marks either end).
   uint32_t next(uint32_t f) const { return link_[f].next; }
+  uint32_t prev(uint32_t f) const { return link_[f].prev; }
+  // Starts loading the links of f (f <= n), for an operation on it a little later.
+  void prefetch(uint32_t f) const { __builtin_prefetch(&link_[f], 1); }
 
   void push_front(uint32_t f) { insert_after(n_, f); }
   void push_back(uint32_t f) { insert_after(link_[n_].prev, f); }

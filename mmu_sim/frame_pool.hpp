@@ -81,6 +81,8 @@ class FramePool {
       r.evicted = true;
       r.victim_key = placed.victim_key;
       r.wrote_back = evict(placed.frame);
+      const uint32_t next = table_.next_victim_hint();
+      if (next < meta_.size()) __builtin_prefetch(&meta_[next]);  // read at the next eviction
     }
     meta_[r.frame] = {pte, slot};
     if constexpr (S::kKeepsData) {

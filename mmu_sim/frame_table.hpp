@@ -63,11 +63,22 @@ class FrameTable {
       HPMM_CHECK(p.frame < n_ && in_use(p.frame), "FrameTable: the policy chose a free frame");
       p.evicted = true;
       p.victim_key = owner_[p.frame];
+      const uint32_t next = next_victim_hint();
+      if (next < n_) __builtin_prefetch(&owner_[next]);  // read at the next eviction
     }
     owner_[p.frame] = page_key;
     in_use_[p.frame / 64] |= uint64_t{1} << (p.frame % 64);
     policy_.on_fill(p.frame, page_key, t);
     return p;
+  }
+
+  // The frame the policy would evict next, if the policy can tell cheaply (an optional
+  // next_victim_hint() on the policy), else frames(): only a hint to prefetch with.
+  uint32_t next_victim_hint() const {
+    if constexpr (requires { policy_.next_victim_hint(); })
+      return policy_.next_victim_hint();
+    else
+      return n_;
   }
 
   // A reference at position t to the page in frame (which holds one).  The hot path.

@@ -32,7 +32,9 @@
 // Speed measures that change no count (bench/sim_throughput.cc): a batch after a miss-heavy one
 // prefetches the PTEs of the accesses 8 ahead (where a walk has seen their page-table node);
 // a victim's PTE update is deferred (frame_pool.hpp) and settled before any walk reads it and at
-// the end of every batch, so no one reads a PTE with an update pending.
+// the end of every batch, so no one reads a PTE with an update pending; a walk of a 4 KiB page
+// takes its PTE from the level-1 node a walk found before (leaf_pte); a machine with one page
+// size runs its own batch loop with the memo and the L1 array in registers (run_one_size).
 #pragma once
 
 #include <algorithm>
@@ -87,23 +89,94 @@ class MmuCore final : public MmuImpl {
     const bool pf = prefetch_;
     if (pf)
       for (size_t i = 0; i < kAhead && i < batch.size(); ++i) prefetch_pte(batch[i].addr);
+    if (!multi_size_)
+      t = run_one_size(batch, t, pf, stores, others);
+    else
+      t = run_sizes(batch, t, pf, stores, others);
+    s_.writes += stores;
+    s_.reads += batch.size() - stores - others;
+    end(n, t);
+    settle_all();
+    prefetch_ = (s_.walks - walks0) * 8 > t - n.t0;  // more than 1 walk in 8 translations
+  }
+
+  // The batch loop of a machine with one page size (the common case), written out so that what
+  // the hit path needs stays in registers: the L1 array, the pool, the memo (see Hot).  Returns
+  // the next translation's index.  Counts exactly as run_sizes() does.
+  HPMM_INLINE uint64_t run_one_size(std::span<const Access> batch, uint64_t t, bool pf,
+                                    uint64_t &stores, uint64_t &others) {
+    const PageSize size = tlb_.size(0);
+    const unsigned shift = shift_of(size);
+    TlbArray<TR> &l1 = tlb_.l1(size);
+    const bool touch = touch_every_;
+    Hot h = hot_in();
+    for (size_t i = 0; i < batch.size(); ++i) {
+      const Access &a = batch[i];
+      if (pf && i + kAhead < batch.size()) prefetch_pte(batch[i + kAhead].addr);
+      const uint32_t k = static_cast<uint32_t>(a.kind);
+      const uint64_t va = a.addr & h.va_mask;
+      if (HPMM_UNLIKELY(k > static_cast<uint32_t>(AccessKind::kStore) ||
+                        (va & 4095) + a.size > 4096)) {
+        hot_out(h);
+        if (k > static_cast<uint32_t>(AccessKind::kStore)) {
+          ++others;
+          t = other_access(a, t);
+        } else {
+          stores += k;
+          t = range_pages(va, a.size, k != 0, t);
+        }
+        h = hot_in();
+        continue;
+      }
+      stores += k;
+      const uint64_t tt = t++;
+      int64_t slot;
+      if ((va >> 12) == h.memo_page) {
+        slot = static_cast<int64_t>(h.memo_ref >> 2);
+      } else {
+        const uint64_t vpn = va >> shift;
+        slot = l1.lookup(l1.set_of(vpn), vpn);
+        if (HPMM_UNLIKELY(slot < 0)) {
+          hot_out(h);
+          miss(va, k != 0, tt);
+          h = hot_in();
+          continue;
+        }
+        h.memo_page = va >> 12;
+        h.memo_ref = static_cast<uint64_t>(slot) << 2 | index_of(size);
+      }
+      uint64_t &d = l1.data(slot);
+      const uint32_t frame = static_cast<uint32_t>(d >> 1);
+      if (HPMM_UNLIKELY(k & !(d & 1))) {
+        d |= 1;
+        pool_[index_of(size)]->mark_dirty(frame);
+      }
+      if (touch) pool_[index_of(size)]->table().touch(frame, tt);
+    }
+    hot_out(h);
+    return t;
+  }
+
+  // The batch loop for several page sizes.
+  uint64_t run_sizes(std::span<const Access> batch, uint64_t t, bool pf, uint64_t &stores,
+                     uint64_t &others) {
+    Hot h = hot_in();
     for (size_t i = 0; i < batch.size(); ++i) {
       const Access &a = batch[i];
       if (pf && i + kAhead < batch.size()) prefetch_pte(batch[i + kAhead].addr);
       const uint32_t k = static_cast<uint32_t>(a.kind);
       if (HPMM_LIKELY(k <= static_cast<uint32_t>(AccessKind::kStore))) {
         stores += k;
-        range(a.addr, a.size, k != 0, t);
+        range(a.addr, a.size, k != 0, t, h);
       } else {
         ++others;
+        hot_out(h);
         t = other_access(a, t);
+        h = hot_in();
       }
     }
-    s_.writes += stores;
-    s_.reads += batch.size() - stores - others;
-    end(n, t);
-    settle_all();
-    prefetch_ = (s_.walks - walks0) * 8 > t - n.t0;  // more than 1 walk in 8 translations
+    hot_out(h);
+    return t;
   }
 
   void load(uint64_t addr, void *out, size_t n) override {
@@ -161,6 +234,19 @@ class MmuCore final : public MmuImpl {
     PageSize size;
   };
 
+  // What the per-translation path reads and writes on every step, held in locals (registers) for
+  // a batch: stores through the TLB's and the policies' arrays would otherwise force the compiler
+  // to reload the members after each one.  Written back (hot_out) before any call out of the hit
+  // path (a miss, a page-crossing access), which works on the members, and read back after.
+  struct Hot {
+    uint64_t memo_page, memo_ref, va_mask;
+  };
+  HPMM_INLINE Hot hot_in() const { return {memo_page_, memo_ref_, va_mask_}; }
+  HPMM_INLINE void hot_out(const Hot &h) {
+    memo_page_ = h.memo_page;
+    memo_ref_ = h.memo_ref;
+  }
+
   // The hot path's counters live in locals: t, the next translation's index, in a register; the
   // L1 hits are derived at the end (translations - L1 misses, which the miss path counts in s_),
   // and only a configuration with several page sizes counts hits per size as it goes.
@@ -193,35 +279,43 @@ class MmuCore final : public MmuImpl {
 
   // Modify and ifetch: off the hot path.
   [[gnu::noinline]] uint64_t other_access(const Access &a, uint64_t t) {
+    Hot h = hot_in();
     if (a.kind == AccessKind::kModify) {
       ++s_.reads;
       ++s_.writes;
-      range(a.addr, a.size, false, t);
-      range(a.addr, a.size, true, t);
+      range(a.addr, a.size, false, t, h);
+      range(a.addr, a.size, true, t, h);
     } else if (a.kind == AccessKind::kIfetch && ifetch_) {
       ++s_.ifetches;
-      range(a.addr, a.size, false, t);
+      range(a.addr, a.size, false, t, h);
     }
+    hot_out(h);
     return t;
   }
 
   // One translation per page of [addr, addr + size).
   // t: the next translation's index, advanced by one per translation.
-  HPMM_INLINE void range(uint64_t addr, uint64_t size, bool write, uint64_t &t) {
-    addr &= va_mask_;
-    if (HPMM_LIKELY((addr & 4095) + size <= 4096))
-      translate(addr, write, t);
-    else
+  HPMM_INLINE void range(uint64_t addr, uint64_t size, bool write, uint64_t &t, Hot &h) {
+    addr &= h.va_mask;
+    if (HPMM_LIKELY((addr & 4095) + size <= 4096)) {
+      translate(addr, write, t, h);
+    } else {
+      hot_out(h);
       t = range_pages(addr, size, write, t);
+      h = hot_in();
+    }
   }
   // An access that crosses a 4 KiB boundary (it may still lie in one large page).
   [[gnu::noinline]] uint64_t range_pages(uint64_t addr, uint64_t size, bool write, uint64_t t) {
     const uint64_t end = size > va_mask_ + 1 - addr ? va_mask_ + 1 : addr + size;
+    Hot h = hot_in();
     for (;;) {
-      const Xlat x = translate(addr, write, t);
+      const Xlat x = translate(addr, write, t, h);
       addr = (addr | (bytes_of(x.size).value - 1)) + 1;
-      if (addr >= end) return t;
+      if (addr >= end) break;
     }
+    hot_out(h);
+    return t;
   }
 
   // Data mode: moves n bytes from in to [addr, addr + n) (kWrite) or from there to out, page by
@@ -231,8 +325,9 @@ class MmuCore final : public MmuImpl {
     addr &= va_mask_;
     const Tally tally = begin();
     uint64_t t = tally.t0;
+    Hot h = hot_in();
     while (n > 0) {
-      const Xlat x = translate(addr, kWrite, t);
+      const Xlat x = translate(addr, kWrite, t, h);
       const uint64_t pb = bytes_of(x.size).value, off = addr & (pb - 1);
       const uint64_t k = std::min(n, pb - off);
       std::byte *mem = pool_[index_of(x.size)]->data(x.frame, off, k);
@@ -246,21 +341,28 @@ class MmuCore final : public MmuImpl {
       n -= k;
       addr = (addr + k) & va_mask_;
     }
+    hot_out(h);
     end(tally, t);
     settle_all();
   }
 
-  HPMM_INLINE Xlat translate(uint64_t va, bool write, uint64_t &next_t) {
+  HPMM_INLINE Xlat translate(uint64_t va, bool write, uint64_t &next_t, Hot &h) {
     const uint64_t t = next_t++;
     PageSize size;
     int64_t slot;
-    if ((va >> 12) == memo_page_) {
-      size = static_cast<PageSize>(memo_ref_ & 3);
-      slot = static_cast<int64_t>(memo_ref_ >> 2);
+    if ((va >> 12) == h.memo_page) {
+      size = static_cast<PageSize>(h.memo_ref & 3);
+      slot = static_cast<int64_t>(h.memo_ref >> 2);
     } else {
       slot = tlb_.probe_l1(va, &size);
-      if (HPMM_UNLIKELY(slot < 0)) return miss(va, write, t);
-      remember(va, size, slot);
+      if (HPMM_UNLIKELY(slot < 0)) {
+        hot_out(h);
+        const Xlat x = miss(va, write, t);
+        h = hot_in();
+        return x;
+      }
+      h.memo_page = va >> 12;
+      h.memo_ref = static_cast<uint64_t>(slot) << 2 | index_of(size);
     }
     if (multi_size_) ++size_hits_[index_of(size)];
     return hit(tlb_.l1(size).data(slot), size, write, t);
@@ -307,8 +409,7 @@ class MmuCore final : public MmuImpl {
     if (w.hit >= 0) ++s_.pwc_hits[w.hit];
 
     FramePool<PR, SW> &pool = *pool_[index_of(size)];
-    Pte *pte = pt_.leaf_slot(canonical(base), size, true);
-    HPMM_CHECK(pte != nullptr, "page table: out of memory for a node");
+    Pte *pte = leaf_pte(base, size);
     pool.settle(pte);
     uint32_t frame;
     if (pte->present()) {
@@ -326,14 +427,26 @@ class MmuCore final : public MmuImpl {
     }
     pte->set_accessed(true);
     if (write) pool.mark_dirty(frame, pte);
-    if (size == PageSize::k4K) {
-      LeafNode &l = leaf_nodes_[(base >> 21) % kLeafNodes];
-      l.tag = base >> 21;
-      l.first = pte - ((base >> 12) & 511);
-    }
     const int64_t slot = tlb_.fill_from_walk(base, size, uint64_t{frame} << 1 | pte->dirty());
     remember(va, size, slot);
     return {frame, size};
+  }
+
+  // The PTE of the page at base, creating page-table nodes: for a 4 KiB page from the level-1
+  // node a walk found before (leaf_nodes_), else by a descent from the root.
+  HPMM_INLINE Pte *leaf_pte(uint64_t base, PageSize size) {
+    if (size != PageSize::k4K) {
+      Pte *pte = pt_.leaf_slot(canonical(base), size, true);
+      HPMM_CHECK(pte != nullptr, "page table: out of memory for a node");
+      return pte;
+    }
+    LeafNode &l = leaf_nodes_[(base >> 21) % kLeafNodes];
+    if (l.tag == base >> 21) return l.first + ((base >> 12) & 511);
+    Pte *pte = pt_.leaf_slot(canonical(base), size, true);
+    HPMM_CHECK(pte != nullptr, "page table: out of memory for a node");
+    l.tag = base >> 21;
+    l.first = pte - ((base >> 12) & 511);
+    return pte;
   }
 
   // A hint for the walks ahead of a miss-heavy batch: fetch the PTE of a 4 KiB page whose
@@ -379,9 +492,11 @@ class MmuCore final : public MmuImpl {
   std::optional<FramePool<PR, SW>> pool_[kPageSizeCount];
   std::vector<uint64_t> future_;  // OPT's next-use array (the policies hold spans of it)
 
-  // Prefetching for miss-heavy batches (only a speed hint, see prefetch_pte): where walks found
-  // level-1 page-table nodes, direct-mapped by va >> 21.  Nodes are never freed while the MMU
-  // lives (it never unmaps), and a stale entry would only prefetch a useless line.
+  // Where walks found level-1 page-table nodes, direct-mapped by va >> 21: a walk of a 4 KiB page
+  // takes its PTE from here without a descent from the root (leaf_pte), and a miss-heavy batch
+  // prefetches PTEs from here (prefetch_pte).  An entry never goes stale: page-table nodes are
+  // never freed while the MMU lives (it never unmaps), and a 2 MiB region of 4 KiB pages never
+  // becomes a huge leaf (region sizes are fixed by the configuration).
   static constexpr size_t kAhead = 8;  // accesses prefetched ahead
   static constexpr uint64_t kLeafNodes = 4096;
   struct LeafNode {

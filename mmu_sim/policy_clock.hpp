@@ -23,54 +23,59 @@ namespace hpmm::sim {
 
 class ClockPolicy {
  public:
-  ClockPolicy(uint32_t nframes, uint64_t /*seed*/) : n_(checked(nframes)), state_(n_, kFree) {}
+  ClockPolicy(uint32_t nframes, uint64_t /*seed*/)
+      : n_(checked(nframes)), state_(n_, State::kFree) {}
 
   void on_fill(uint32_t frame, uint64_t /*key*/, uint64_t /*t*/) {
-    HPMM_CHECK(frame < n_ && state_[frame] == kFree, "ClockPolicy::on_fill: frame holds a page");
-    state_[frame] = kSet;
+    HPMM_CHECK(frame < n_ && state_[frame] == State::kFree,
+               "ClockPolicy::on_fill: frame holds a page");
+    state_[frame] = State::kSet;
     ++used_;
   }
   void on_access(uint32_t frame, uint64_t /*t*/) {
-    HPMM_ASSERT(frame < n_ && state_[frame] != kFree);
-    state_[frame] = kSet;
+    HPMM_ASSERT(frame < n_ && state_[frame] != State::kFree);
+    state_[frame] = State::kSet;
   }
   uint32_t victim(uint64_t /*key*/, uint64_t /*t*/) {
     HPMM_CHECK(used_ > 0, "ClockPolicy::victim: no frame holds a page");
-    uint8_t *s = state_.data();
+    State *s = state_.data();
     uint32_t h = hand_;
-    while (s[h] != kClear) {  // ends within two laps: a lap clears every set bit
-      if (s[h] == kSet) s[h] = kClear;
+    while (s[h] != State::kClear) {  // ends within two laps: a lap clears every set bit
+      if (s[h] == State::kSet) s[h] = State::kClear;
       h = h + 1 == n_ ? 0 : h + 1;
     }
-    s[h] = kFree;  // detached until on_fill places the new page here
+    s[h] = State::kFree;  // detached until on_fill places the new page here
     --used_;
     hand_ = h + 1 == n_ ? 0 : h + 1;
     return h;
   }
   void on_free(uint32_t frame) {
-    HPMM_CHECK(frame < n_ && state_[frame] != kFree, "ClockPolicy::on_free: frame holds no page");
-    state_[frame] = kFree;
+    HPMM_CHECK(frame < n_ && state_[frame] != State::kFree,
+               "ClockPolicy::on_free: frame holds no page");
+    state_[frame] = State::kFree;
     --used_;
   }
 
-  bool tracks(uint32_t frame) const { return state_[frame] != kFree; }
+  bool tracks(uint32_t frame) const { return state_[frame] != State::kFree; }
   uint32_t used() const { return used_; }
   uint32_t hand() const { return hand_; }
   // The reference bit of a frame holding a page (tests and reports).
-  bool referenced(uint32_t frame) const { return state_[frame] == kSet; }
+  bool referenced(uint32_t frame) const { return state_[frame] == State::kSet; }
 
   bool valid() const {
     if (hand_ >= n_ || state_.size() != n_) return false;
     uint64_t held = 0;
-    for (uint8_t s : state_) {
-      if (s > kFree) return false;
-      held += s != kFree;
+    for (State s : state_) {
+      if (s > State::kFree) return false;
+      held += s != State::kFree;
     }
     return held == used_;
   }
 
  private:
-  static constexpr uint8_t kClear = 0, kSet = 1, kFree = 2;
+  // An enum, not a plain byte: a store of a char type may alias anything, so the store on_access
+  // makes on every translation would force the MMU's loop to reload its state from memory.
+  enum class State : uint8_t { kClear = 0, kSet = 1, kFree = 2 };
 
   static uint32_t checked(uint32_t n) {
     HPMM_CHECK(n >= 1 && n <= kMaxFrames, "ClockPolicy: nframes must be in [1, 2^31]");
@@ -80,7 +85,7 @@ class ClockPolicy {
   uint32_t n_;
   uint32_t hand_ = 0;
   uint32_t used_ = 0;
-  std::vector<uint8_t> state_;
+  std::vector<State> state_;
 };
 
 static_assert(PageReplacementPolicy<ClockPolicy>);

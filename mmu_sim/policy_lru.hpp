@@ -28,8 +28,14 @@ class LruPolicy {
     HPMM_CHECK(!recency_.empty(), "LruPolicy::victim: no frame holds a page");
     uint32_t f = recency_.back();
     recency_.remove(f);
+    // The next victim is the new back, whose links remove() just wrote; its removal will write
+    // the links of its predecessor, a cold line under a fault-heavy load: fetch it now.
+    recency_.prefetch(recency_.prev(recency_.back()));
     return f;
   }
+  // The frame victim() would choose next if nothing is referenced before (n when none holds a
+  // page): a hint for the pool to prefetch that frame's metadata.  Changes nothing.
+  uint32_t next_victim_hint() const { return recency_.back(); }
   void on_free(uint32_t frame) { recency_.remove(frame); }
 
   bool tracks(uint32_t frame) const { return recency_.contains(frame); }

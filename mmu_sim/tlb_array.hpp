@@ -3,15 +3,21 @@
 // the page-walk caches.
 //
 // Layout: flat arrays indexed by slot = set * ways + way.
-//   tag[slot]   the key of the cached translation, or kInvalidTag (no real key equals it)
+//   tag[slot]   the key of the cached translation, or kInvalidTag (no real key equals it);
+//               tag[sets * ways + i], i < 3, is padding, always kInvalidTag (find() reads ahead)
 //   data[slot]  what the entry caches (the MMU stores frame << 1 | dirty)
 // Invariants (valid()): within a set the valid tags are distinct; the policy's state is valid.
 // A fill uses the lowest invalid way of the set if there is one, else the policy's victim; the
 // victim is dropped (nothing moves between levels).  Not thread-safe: one per simulated core.
 #pragma once
 
+#include <bit>
 #include <cstdint>
 #include <vector>
+
+#if defined(__SSE2__)
+#include <emmintrin.h>
+#endif
 
 #include "base/bits.hpp"
 #include "base/check.hpp"
@@ -54,7 +60,8 @@ class TlbArray {
       : sets_(shape.sets),
         ways_(shape.ways),
         index_(shape.sets),
-        tag_(shape.entries(), kInvalidTag),
+        way_mask_(shape.ways >= 64 ? ~uint64_t{0} : (uint64_t{1} << shape.ways) - 1),
+        tag_(shape.entries() + kPad, kInvalidTag),  // + the padding find() may read
         data_(shape.entries(), 0),
         policy_(shape.sets, shape.ways, seed) {
     HPMM_CHECK(shape.present(), "TlbArray: sets and ways must be >= 1");
@@ -65,24 +72,58 @@ class TlbArray {
   HPMM_INLINE uint32_t set_of(uint64_t vpn) const { return index_(vpn); }
 
   // The slot holding tag in set, or -1.  Does not touch the replacement state.  Scans every way
-  // without an early exit: the trip count is always `ways`, so the only branch that depends on
-  // the data is hit-or-miss (random hits over the ways would otherwise mispredict the exit).
+  // without an early exit or a branch per way: the trip count is always `ways`, so the only
+  // branch that depends on the data is hit-or-miss (random hits over the ways would otherwise
+  // mispredict).  Two ways per step with SSE2 (x86-64's baseline): a 64-bit compare is two 32-bit
+  // compares and'ed with their swapped halves; the match bits gather in a mask.  Sets of up to 4
+  // ways always compare 4.  tag_ has kPad padding entries at its end (kInvalidTag), so the compares
+  // may run up to 3 ways past the last set; bits past `ways` are cleared.  Valid tags within a set
+  // are distinct: at most one bit is set.
   HPMM_INLINE int64_t find(uint32_t set, uint64_t tag) const {
-    const uint64_t base = uint64_t{set} * ways_;
-    const uint64_t *t = &tag_[base];
-    int64_t way = -1;
-    for (uint32_t w = 0; w < ways_; ++w) way = t[w] == tag ? static_cast<int64_t>(w) : way;
-    return way < 0 ? -1 : static_cast<int64_t>(base) + way;
+    const uint32_t ways = ways_;
+    const uint64_t base = uint64_t{set} * ways;
+    const uint64_t *t = tag_.data() + base;
+    if (HPMM_UNLIKELY(ways > 64)) return find_wide(t, base, tag);
+    uint64_t match = 0;
+#if defined(__SSE2__)
+    const __m128i k = _mm_set1_epi64x(static_cast<int64_t>(tag));
+    auto pair = [&](uint32_t w) {  // bits 0, 1: t[w] == tag, t[w + 1] == tag
+      const __m128i e =
+          _mm_cmpeq_epi32(_mm_loadu_si128(reinterpret_cast<const __m128i *>(t + w)), k);
+      const __m128i both = _mm_and_si128(e, _mm_shuffle_epi32(e, 0xB1));
+      return uint64_t{static_cast<uint32_t>(_mm_movemask_pd(_mm_castsi128_pd(both)))};
+    };
+    if (ways <= 4) {  // the usual L1 shapes: no loop
+      match = (pair(0) | pair(2) << 2) & way_mask_;
+    } else {
+      for (uint32_t w = 0; w < ways; w += 2) match |= pair(w) << w;
+      match &= way_mask_;
+    }
+#else
+    for (uint32_t w = 0; w < ways; ++w) match |= uint64_t{t[w] == tag} << w;
+#endif
+    return match ? static_cast<int64_t>(base) + std::countr_zero(match) : -1;
   }
   // find() and, on a hit, tell the policy.
   HPMM_INLINE int64_t lookup(uint32_t set, uint64_t tag) {
     int64_t slot = find(set, tag);
-    if (slot >= 0) policy_.on_hit(set, static_cast<uint32_t>(slot - int64_t{set} * ways_));
+    if (slot >= 0) {
+      if constexpr (requires { policy_.on_hit_slot(uint64_t{}); })
+        policy_.on_hit_slot(static_cast<uint64_t>(slot));  // the same, without a multiply
+      else
+        policy_.on_hit(set, static_cast<uint32_t>(slot - int64_t{set} * ways_));
+    }
     return slot;
   }
-  uint64_t data(int64_t slot) const { return data_[slot]; }
-  uint64_t &data(int64_t slot) { return data_[slot]; }
-  uint64_t tag(int64_t slot) const { return tag_[slot]; }
+  uint64_t data(int64_t slot) const {
+    return data_[slot];
+  }
+  uint64_t &data(int64_t slot) {
+    return data_[slot];
+  }
+  uint64_t tag(int64_t slot) const {
+    return tag_[slot];
+  }
 
   // Places tag (absent from the set) with its data; returns the slot and what it replaced.
   int64_t fill(uint32_t set, uint64_t tag, uint64_t data, Evicted *evicted) {
@@ -116,13 +157,16 @@ class TlbArray {
 
   uint64_t valid_entries() const {
     uint64_t n = 0;
-    for (uint64_t t : tag_) n += t != kInvalidTag;
+    for (uint64_t t : tag_) n += t != kInvalidTag;  // the padding entry never counts
     return n;
   }
 
   bool valid() const {
-    if (tag_.size() != uint64_t{sets_} * ways_ || data_.size() != tag_.size()) return false;
-    for (uint64_t base = 0; base < tag_.size(); base += ways_)
+    const uint64_t n = uint64_t{sets_} * ways_;
+    if (tag_.size() != n + kPad || data_.size() != n) return false;
+    for (uint64_t i = n; i < tag_.size(); ++i)
+      if (tag_[i] != kInvalidTag) return false;  // the padding
+    for (uint64_t base = 0; base < n; base += ways_)
       for (uint32_t i = 0; i < ways_; ++i)
         for (uint32_t j = i + 1; j < ways_; ++j)
           if (tag_[base + i] != kInvalidTag && tag_[base + i] == tag_[base + j]) return false;
@@ -130,8 +174,17 @@ class TlbArray {
   }
 
  private:
+  // find() for sets of more than 64 ways (a mask cannot hold them).
+  [[gnu::noinline]] int64_t find_wide(const uint64_t *t, uint64_t base, uint64_t tag) const {
+    int64_t slot = -1;
+    for (uint32_t w = 0; w < ways_; ++w) slot = t[w] == tag ? static_cast<int64_t>(base + w) : slot;
+    return slot;
+  }
+
+  static constexpr uint64_t kPad = 3;  // tag_ entries past the last set (see find)
   uint32_t sets_, ways_;
   SetIndex index_;
+  uint64_t way_mask_;  // bits 0 .. min(ways, 64) - 1
   std::vector<uint64_t> tag_;
   std::vector<uint64_t> data_;
   R policy_;

@@ -28,11 +28,16 @@ class TlbHierarchy {
   // sizes: the page sizes in use (their L1 arrays must be present; validate() checked it).
   TlbHierarchy(const SimConfig &c, const std::vector<PageSize> &sizes) {
     for (PageSize s : sizes) {
-      sizes_[count_++] = s;
       l1_[index_of(s)].emplace(c.l1[index_of(s)], c.seed + 1 + index_of(s));
+      order_[count_] = &*l1_[index_of(s)];
+      shift_[count_] = static_cast<uint8_t>(shift_of(s));
+      sizes_[count_++] = s;
     }
     if (c.l2.present()) l2_.emplace(c.l2, c.seed + 7);
   }
+
+  TlbHierarchy(const TlbHierarchy &) = delete;  // order_ points into this object
+  TlbHierarchy &operator=(const TlbHierarchy &) = delete;
 
   bool has_l2() const { return l2_.has_value(); }
   int size_count() const { return count_; }
@@ -46,12 +51,11 @@ class TlbHierarchy {
   // Probes the L1 arrays of the sizes in use; on a hit returns the slot and sets *size.
   HPMM_INLINE int64_t probe_l1(uint64_t va, PageSize *size) {
     for (int i = 0; i < count_; ++i) {
-      const PageSize s = sizes_[i];
-      TlbArray<R> &a = *l1_[index_of(s)];
-      const uint64_t vpn = va >> shift_of(s);
+      TlbArray<R> &a = *order_[i];
+      const uint64_t vpn = va >> shift_[i];
       int64_t slot = a.lookup(a.set_of(vpn), vpn);
       if (slot >= 0) {
-        *size = s;
+        *size = sizes_[i];
         return slot;
       }
     }
@@ -98,7 +102,9 @@ class TlbHierarchy {
   }
 
  private:
-  PageSize sizes_[kPageSizeCount] = {};
+  PageSize sizes_[kPageSizeCount] = {};      // the sizes in use, in probe order
+  TlbArray<R> *order_[kPageSizeCount] = {};  // order_[i] = the L1 array of sizes_[i]
+  uint8_t shift_[kPageSizeCount] = {};       // shift_[i] = shift_of(sizes_[i])
   int count_ = 0;
   std::optional<TlbArray<R>> l1_[kPageSizeCount];
   std::optional<TlbArray<R>> l2_;

@@ -8,7 +8,9 @@
 //               stamp.  Stamps of the valid ways of a set are distinct and >= 1.
 //   plru:       tree pseudo-LRU over ways 0..ways-1 for any way count: internal node n splits its
 //               range [lo,hi) at mid = lo + (hi-lo+1)/2; bit[n] = 1 means "the victim is on the
-//               right"; a hit or fill of way w points every node on w's path away from w.
+//               right"; a hit or fill of way w points every node on w's path away from w.  With
+//               up to 65 ways (one word of node bits) that is bits = (bits & ~mask[w]) | val[w],
+//               the path's nodes and values precomputed per way.
 //   random:     a seeded xorshift64* generator; victim = next() mod ways.
 // Touching the way that was touched last is a no-op for the replacement order of every policy (the
 // MMU's last-translation memo relies on this).  Not thread-safe: one TLB per simulated core.
@@ -17,6 +19,8 @@
 #include <concepts>
 #include <cstdint>
 #include <vector>
+
+#include "base/check.hpp"
 
 namespace hpmm::sim {
 
@@ -42,8 +46,10 @@ class StampReplacement {
   static constexpr bool kVictimPrefersInvalid = true;
   StampReplacement(uint32_t sets, uint32_t ways, uint64_t /*seed*/)
       : ways_(ways), stamp_(uint64_t{sets} * ways, 0) {}
-  void on_hit(uint32_t set, uint32_t way) {
-    if constexpr (kTouchOnHit) stamp_[uint64_t{set} * ways_ + way] = ++clock_;
+  void on_hit(uint32_t set, uint32_t way) { on_hit_slot(uint64_t{set} * ways_ + way); }
+  // on_hit(slot / ways, slot % ways): the array's slot indexes the stamps directly.
+  void on_hit_slot(uint64_t slot) {
+    if constexpr (kTouchOnHit) stamp_[slot] = ++clock_;
   }
   void on_fill(uint32_t set, uint32_t way) { stamp_[uint64_t{set} * ways_ + way] = ++clock_; }
   void on_invalidate(uint32_t set, uint32_t way) { stamp_[uint64_t{set} * ways_ + way] = 0; }
@@ -78,7 +84,21 @@ class TlbPlru {
  public:
   static constexpr bool kVictimPrefersInvalid = false;
   TlbPlru(uint32_t sets, uint32_t ways, uint64_t /*seed*/)
-      : ways_(ways), words_(ways <= 1 ? 1 : (ways - 1 + 63) / 64), bits_(uint64_t{sets} * words_) {}
+      : ways_(ways), words_(ways <= 1 ? 1 : (ways - 1 + 63) / 64), bits_(uint64_t{sets} * words_) {
+    // The nodes a touch of way w sets, and their new bits, depend on w alone: with one word of
+    // node bits per set (ways <= 65), record them per way, so a touch is one masked store.
+    if (words_ == 1) {
+      path_.resize(ways);
+      for (uint32_t w = 0; w < ways; ++w) {
+        uint64_t bits = 0;
+        walk_path(w, [&](uint32_t node, bool right) {
+          path_[w].mask |= uint64_t{1} << node;
+          bits |= uint64_t{right} << node;
+        });
+        path_[w].bits = bits;
+      }
+    }
+  }
   void on_hit(uint32_t set, uint32_t way) { touch(set, way); }
   void on_fill(uint32_t set, uint32_t way) { touch(set, way); }
   void on_invalidate(uint32_t, uint32_t) {}
@@ -97,25 +117,45 @@ class TlbPlru {
     }
     return lo;
   }
-  bool valid() const { return words_ >= 1 && bits_.size() % words_ == 0; }
+  bool valid() const {
+    return words_ >= 1 && bits_.size() % words_ == 0 && (words_ != 1 || path_.size() == ways_);
+  }
 
  private:
   void touch(uint32_t set, uint32_t way) {
+    if (HPMM_LIKELY(words_ == 1)) {
+      uint64_t &b = bits_[set];
+      b = (b & ~path_[way].mask) | path_[way].bits;
+      return;
+    }
     uint64_t *b = &bits_[uint64_t{set} * words_];
+    walk_path(way, [&](uint32_t node, bool right) {
+      const uint64_t m = uint64_t{1} << (node % 64);
+      b[node / 64] = (b[node / 64] & ~m) | (right ? m : 0);
+    });
+  }
+  // Calls f(node, bit) for each internal node on way's path from the root: bit = the node's new
+  // value, 1 (victim on the right) when way lies on the left, pointing the search away from way.
+  template <class F>
+  void walk_path(uint32_t way, F &&f) const {
     uint32_t lo = 0, hi = ways_, node = 0;
     while (hi - lo > 1) {  // branch-free steps: the path depends on the (random) way
       const uint32_t mid = lo + (hi - lo + 1) / 2;
-      const uint64_t m = uint64_t{1} << (node % 64);
-      const bool left = way < mid;  // then the victim search must go right, away from way
-      b[node / 64] = (b[node / 64] & ~m) | (left ? m : 0);
+      const bool left = way < mid;
+      f(node, left);
       node += left ? 1 : mid - lo;
       lo = left ? lo : mid;
       hi = left ? mid : hi;
     }
   }
+  struct Path {
+    uint64_t mask = 0;  // the nodes on the way's path
+    uint64_t bits = 0;  // their values after a touch of the way
+  };
   uint32_t ways_;
   uint32_t words_;  // 64-bit words of node bits per set; ways-1 internal nodes
   std::vector<uint64_t> bits_;
+  std::vector<Path> path_;  // per way, when words_ == 1
 };
 
 // Uniform random victim from a seeded generator (reproducible runs).

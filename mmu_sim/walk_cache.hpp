@@ -6,7 +6,7 @@
 // at level leaf(s) = 1 + index_of(s).  Cache i (SimConfig::pwc_entries[i]) holds non-leaf entries
 // of level 4 - i: cache 0 the PML4Es (tag va >> 39), cache 1 the PDPTEs (va >> 30), cache 2 the
 // PDEs (va >> 21).  The root of a 5-level table (PML5) is not cached.  Each cache is fully
-// associative with LRU replacement.
+// associative with LRU replacement (lru_tag_cache.hpp: O(1) per lookup and fill).
 //
 // A walk for va with leaf level f in an L-level table:
 //   - looks up the caches of levels f+1 .. min(4, L), deepest first; the first hit, at level h,
@@ -23,7 +23,7 @@
 
 #include "base/units.hpp"
 #include "mmu_sim/config.hpp"
-#include "mmu_sim/tlb_array.hpp"
+#include "mmu_sim/lru_tag_cache.hpp"
 
 namespace hpmm::sim {
 
@@ -37,7 +37,7 @@ class WalkCaches {
 
   WalkCaches(int levels, const uint32_t (&entries)[kCaches]) : levels_(levels) {
     for (int i = 0; i < kCaches; ++i)
-      if (entries[i] != 0) cache_[i].emplace(TlbShape{1, entries[i]}, 0);
+      if (entries[i] != 0) cache_[i].emplace(entries[i]);
   }
 
   Walk walk(VirtAddr va, PageSize size) {
@@ -46,7 +46,7 @@ class WalkCaches {
     int hit_level = 0;
     for (int level = leaf + 1; level <= top; ++level) {
       auto &c = cache_[4 - level];
-      if (c && c->lookup(0, tag(va, level)) >= 0) {
+      if (c && c->lookup(tag(va, level))) {
         hit_level = level;
         break;
       }
@@ -54,7 +54,7 @@ class WalkCaches {
     const int read_from = hit_level ? hit_level - 1 : levels_;
     for (int level = leaf + 1; level <= read_from && level <= top; ++level) {
       auto &c = cache_[4 - level];
-      if (c) c->fill(0, tag(va, level), 0, nullptr);
+      if (c) c->insert(tag(va, level));
     }
     if (hit_level) return {static_cast<uint32_t>(hit_level - leaf), 4 - hit_level};
     return {static_cast<uint32_t>(levels_ - leaf + 1), -1};
@@ -69,7 +69,7 @@ class WalkCaches {
  private:
   static uint64_t tag(VirtAddr va, int level) { return va.value >> (12 + 9 * (level - 1)); }
   int levels_;
-  std::optional<TlbArray<TlbLru>> cache_[kCaches];  // index 4 - level; empty = no cache
+  std::optional<LruTagCache> cache_[kCaches];  // index 4 - level; empty = no cache
 };
 
 }  // namespace hpmm::sim

@@ -2,6 +2,8 @@
 // the victim each replacement policy (lru, plru, fifo, random) picks.
 #include <criterion/criterion.h>
 
+#include <vector>
+
 #include "mmu_sim/tlb_array.hpp"
 
 using namespace hpmm;
@@ -158,4 +160,68 @@ Test(tlb_array, fills_invalid_ways_first_and_invalidate_frees_one) {
   a.fill(0, 10, 0, &ev);
   cr_assert(ev.any);
   cr_assert(a.valid());
+}
+
+// find() compares ways in pairs (and 4 at once for sets of up to 4 ways), reading past a set's
+// last way: whatever the shape, it must name exactly the slot a plain scan names, never a tag of
+// the next set, and -1 for an absent tag.
+Test(tlb_array, find_matches_a_plain_scan_for_any_way_count) {
+  for (uint32_t ways : {1u, 2u, 3u, 4u, 5u, 7u, 12u, 63u, 64u, 65u, 70u}) {
+    for (uint32_t sets : {1u, 3u, 4u}) {
+      TlbArray<TlbLru> a({sets, ways}, 1);
+      // Fill every set; vpn v lands in set v mod sets.
+      const uint64_t n = uint64_t{sets} * ways;
+      for (uint64_t v = 0; v < n; ++v) a.fill(a.set_of(v), v, v << 1, nullptr);
+      for (uint64_t v = 0; v < n + 2 * sets; ++v) {
+        const uint32_t set = a.set_of(v);
+        int64_t want = -1;
+        for (uint32_t w = 0; w < ways; ++w)
+          if (a.tag(int64_t{set} * ways + w) == v) want = int64_t{set} * ways + w;
+        cr_assert_eq(a.find(set, v), want, "ways %u sets %u vpn %lu", ways, sets, v);
+        // A tag held by another set is absent from this one.
+        const uint32_t other = (set + 1) % sets;
+        if (other != set) cr_assert_eq(a.find(other, v), -1, "ways %u sets %u", ways, sets);
+      }
+      cr_assert(a.valid());
+    }
+  }
+}
+
+// PLRU with up to 65 ways keeps each way's path precomputed; beyond, it walks the tree.  Both
+// must choose the victims the tree rule gives: replay one random sequence of touches through a
+// plain model of the rule and compare after every step.
+Test(tlb_replacement, plru_precomputed_paths_follow_the_tree_rule) {
+  for (uint32_t ways : {2u, 4u, 8u, 12u, 65u, 66u, 130u}) {
+    TlbPlru p(3, ways, 1);
+    std::vector<uint8_t> bit(ways, 0);  // model: node -> bit, one set
+    uint64_t x = 88172645463325252ull;
+    for (int i = 0; i < 2000; ++i) {
+      x ^= x << 13;
+      x ^= x >> 7;
+      x ^= x << 17;
+      const uint32_t w = static_cast<uint32_t>(x % ways);
+      p.on_hit(1, w);
+      for (uint32_t lo = 0, hi = ways, node = 0; hi - lo > 1;) {
+        const uint32_t mid = lo + (hi - lo + 1) / 2;
+        const bool left = w < mid;
+        bit[node] = left;
+        node += left ? 1 : mid - lo;
+        (left ? hi : lo) = mid;
+      }
+      uint32_t lo = 0, hi = ways, node = 0;
+      while (hi - lo > 1) {
+        const uint32_t mid = lo + (hi - lo + 1) / 2;
+        if (bit[node]) {
+          node += mid - lo;
+          lo = mid;
+        } else {
+          node += 1;
+          hi = mid;
+        }
+      }
+      cr_assert_eq(p.victim(1), lo, "ways %u step %d", ways, i);
+      cr_assert_eq(p.victim(0), 0u, "ways %u: set 0 untouched", ways);
+    }
+    cr_assert(p.valid());
+  }
 }

@@ -1,7 +1,12 @@
 // tests/mmu_sim/test_walk.cc: the memory references of page walks and the page-walk caches, both
 // on WalkCaches alone and through the MMU's counters.
 #include <criterion/criterion.h>
+#include <signal.h>
 
+#include <algorithm>
+#include <vector>
+
+#include "mmu_sim/lru_tag_cache.hpp"
 #include "mmu_sim/walk_cache.hpp"
 #include "sim_test_util.hpp"
 
@@ -86,4 +91,36 @@ Test(mmu_walk, counters_through_the_mmu) {
   auto m5 = make(c5);
   s = run(*m5, {load(kBase), load(kBase + kPage)});
   cr_assert_eq(s.walk_refs, 6u, "5 + 1 on a 5-level table");
+}
+
+// The walk caches' LRU set of tags (lru_tag_cache.hpp) against a plain LRU list: same hits and
+// misses, same contents, over a random mix of tags with heavy reuse, for several capacities.
+Test(lru_tag_cache, hits_and_misses_equal_a_plain_lru_list) {
+  for (uint32_t n : {1u, 2u, 4u, 5u, 32u}) {
+    LruTagCache c(n);
+    std::vector<uint64_t> model;  // most recent first
+    uint64_t x = 2463534242ull;
+    for (int i = 0; i < 5000; ++i) {
+      x ^= x << 13;
+      x ^= x >> 7;
+      x ^= x << 17;
+      const uint64_t tag = (x % (3 * n + 2)) << 21;  // aligned tags, as walks make them
+      auto it = std::find(model.begin(), model.end(), tag);
+      const bool want = it != model.end();
+      cr_assert_eq(c.lookup(tag), want, "n %u step %d", n, i);
+      if (want) {
+        model.erase(it);
+      } else {
+        c.insert(tag);
+        if (model.size() == n) model.pop_back();
+      }
+      model.insert(model.begin(), tag);
+      cr_assert_eq(c.size(), model.size());
+    }
+    cr_assert(c.valid());
+  }
+}
+
+Test(lru_tag_cache, zero_entries_is_refused, .signal = SIGABRT) {
+  LruTagCache c(0);
 }
