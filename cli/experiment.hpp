@@ -90,6 +90,8 @@ std::string find_gnuplot(std::string *path);
 // here); "" or what went wrong.
 std::string run_gnuplot(const std::string &gnuplot, const std::string &script,
                         const std::string &out);
+// A source's description cut to fit a plot's title (at most 70 characters).
+std::string short_title(const std::string &s);
 // A gnuplot string literal.
 std::string gp_quote(const std::string &s);
 

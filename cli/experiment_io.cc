@@ -82,6 +82,10 @@ std::string find_gnuplot(std::string *path) {
          "--plot)";
 }
 
+std::string short_title(const std::string &s) {
+  return s.size() <= 70 ? s : s.substr(0, 67) + "...";
+}
+
 std::string gp_quote(const std::string &s) {
   std::string q = "'";
   for (char c : s) q += c == '\'' ? std::string("''") : std::string(1, c);

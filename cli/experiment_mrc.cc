@@ -140,7 +140,7 @@ int run_mrc(const ExperimentOptions &o) {
   std::string script =
       "set datafile separator ','\n"
       "set title " +
-      gp_quote("miss-ratio curve: " + what) +
+      gp_quote("miss-ratio curve: " + short_title(what)) +
       " noenhanced\n"
       "set xlabel 'frames'\nset ylabel 'miss ratio'\nset logscale x 2\nset grid\n"
       "set yrange [0:*]\n"

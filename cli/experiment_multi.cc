@@ -7,15 +7,19 @@
 //           its cycles in the cost model except the major fault and the write-back (a minor,
 //           zero-fill fault is CPU work and stays in).  Nothing ready: the CPU idles until the
 //           first program's page arrives.
-//   device  an access that takes a major fault (or writes back a dirty victim) blocks its program
-//           for major_fault + writeback cycles, served first come first served by one device
-//           that overlaps with the CPU; the faulting access counts as done.
-//   end     when the first program completes its workload, so all n compete throughout.
-//           throughput = accesses done by all programs / cycles elapsed (useful accesses per
-//           simulated cycle; hpmm-sim(1) reports it per 1000 cycles).
+//   device  one paging device, overlapping with the CPU, serves first come first served: a
+//           dirty victim's write-back (writeback cycles) and a major fault's read (major_fault
+//           cycles).  A major fault blocks its program until its read is done (behind the
+//           write-backs queued before it); a write-back alone blocks no one (the kernel cleans
+//           pages asynchronously).  The faulting access counts as done.
+//   end     when every program has completed its workload (a batch of n jobs).  throughput =
+//           n * accesses of the workload / cycles elapsed (useful accesses per simulated cycle;
+//           reported per 1000 cycles).
 //
 // With --load-control (Denning's working-set principle), each program's working set w(t, tau)
-// (tau = --window, over its own references) is tracked, and before each turn: while the active
+// (tau = --window, over its own references) is tracked; programs start suspended but the first,
+// a program that has not run yet counting as the largest working set seen so far; before each
+// turn: while the active
 // programs' working sets sum past the frames and more than one is active, the last one activated
 // is suspended; then the first suspended one is resumed when its last working set fits beside the
 // active ones.  A suspended program does not run; its pages age out under the replacement policy.
@@ -24,6 +28,7 @@
 // grows; device_free >= the wake time of every blocked program.
 #include <unistd.h>
 
+#include <algorithm>
 #include <cstdio>
 #include <deque>
 #include <memory>
@@ -47,6 +52,10 @@ struct Program {
   bool active = true;
   std::unique_ptr<sim::WorkingSetSampler> ws;
 
+  bool ran = false;       // has had a turn
+  bool finished = false;  // its workload is done
+
+  // The next access; false at the end of the workload or on a source error.
   bool next(sim::Access *a) {
     if (pos == len) {
       len = source->next(buf);
@@ -84,29 +93,50 @@ MultiResult simulate(const ExperimentOptions &o, unsigned n, std::string *error)
     progs[i].offset = uint64_t{i} << 40;
     progs[i].ws = std::make_unique<sim::WorkingSetSampler>(o.window, UINT64_MAX);
   }
+  // Load control: programs start suspended but the first, and are resumed as their working
+  // sets fit; one that has never run is assumed to need the largest working set seen so far.
   std::deque<unsigned> active_order, suspended;  // activation order; suspension order
-  for (unsigned i = 0; i < n; ++i) active_order.push_back(i);
+  for (unsigned i = 0; i < n; ++i) {
+    const bool start = !o.load_control || i == 0;
+    progs[i].active = start;
+    (start ? active_order : suspended).push_back(i);
+  }
   double now = 0, device_free = 0;
+  double largest_ws = 0;
+  auto ws_of = [&](unsigned i) {
+    return progs[i].ran ? static_cast<double>(progs[i].ws->current()) : largest_ws;
+  };
   sim::SimStats before = mmu->stats();
-  unsigned turn = 0;
-  for (;;) {
+  unsigned turn = 0, left = n;
+  // A finished program leaves the active set (load control may then resume another).
+  auto finish = [&](unsigned i) {
+    progs[i].finished = true;
+    progs[i].active = false;
+    --left;
+    active_order.erase(std::find(active_order.begin(), active_order.end(), i));
+  };
+  while (left > 0) {
     if (o.load_control) {
+      if (active_order.empty()) {  // the active ones finished: resume one whatever its size
+        active_order.push_back(suspended.front());
+        progs[suspended.front()].active = true;
+        suspended.pop_front();
+      }
       double sum = 0;
-      for (unsigned i : active_order) sum += static_cast<double>(progs[i].ws->current());
+      for (unsigned i : active_order) sum += ws_of(i);
       while (sum > frames && active_order.size() > 1) {
         const unsigned v = active_order.back();
         active_order.pop_back();
         progs[v].active = false;
         suspended.push_back(v);
-        sum -= static_cast<double>(progs[v].ws->current());
+        sum -= ws_of(v);
       }
-      while (!suspended.empty() &&
-             sum + static_cast<double>(progs[suspended.front()].ws->current()) <= frames) {
+      while (!suspended.empty() && sum + ws_of(suspended.front()) <= frames) {
         const unsigned v = suspended.front();
         suspended.pop_front();
         progs[v].active = true;
         active_order.push_back(v);
-        sum += static_cast<double>(progs[v].ws->current());
+        sum += ws_of(v);
       }
       r.suspended_max = std::max(r.suspended_max, static_cast<unsigned>(suspended.size()));
     }
@@ -128,18 +158,22 @@ MultiResult simulate(const ExperimentOptions &o, unsigned n, std::string *error)
     }
     turn = static_cast<unsigned>(pick) + 1;
     Program &p = progs[static_cast<unsigned>(pick)];
+    p.ran = true;
     for (uint64_t q = 0; q < o.quantum; ++q) {
       sim::Access a;
       if (!p.next(&a)) {
-        r.cycles = now;
-        r.stats = mmu->stats();
-        if (!p.source->error().empty()) *error = p.source->error();
-        return r;
+        if (!p.source->error().empty()) {
+          *error = p.source->error();
+          return r;
+        }
+        finish(static_cast<unsigned>(pick));
+        break;
       }
       mmu->access(a);
       sim::for_each_page_ref(a, ropt, [&](uint64_t key) { p.ws->ref(key); });
       const sim::SimStats after = mmu->stats();
       const double all = after.cycles(cost) - before.cycles(cost);
+      const uint64_t majors = before.faults_major;
       const double io =
           static_cast<double>(after.faults_major - before.faults_major) * cost.major_fault +
           static_cast<double>(after.writebacks - before.writebacks) * cost.writeback;
@@ -147,13 +181,17 @@ MultiResult simulate(const ExperimentOptions &o, unsigned n, std::string *error)
       ++r.accesses;
       now += all - io;
       r.busy += all - io;
-      if (io > 0) {
-        device_free = std::max(device_free, now) + io;
+      if (io > 0) device_free = std::max(device_free, now) + io;
+      if (after.faults_major != majors) {  // wait for the page (behind the queued write-backs)
         p.wake = device_free;
         break;
       }
     }
+    largest_ws = std::max(largest_ws, static_cast<double>(p.ws->current()));
   }
+  r.cycles = now;
+  r.stats = mmu->stats();
+  return r;
 }
 
 }  // namespace

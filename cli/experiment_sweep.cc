@@ -36,11 +36,6 @@ double ratio(uint64_t a, uint64_t b) {
   return b == 0 ? 0.0 : static_cast<double>(a) / b;
 }
 
-// A source's description cut to fit a plot's title.
-std::string short_name(const std::string &s) {
-  return s.size() <= 70 ? s : s.substr(0, 67) + "...";
-}
-
 double per_1000(const sim::SimStats &s) {
   return 1000.0 * ratio(s.faults(), s.accesses);
 }
@@ -170,7 +165,7 @@ int run_sweep(const ExperimentOptions &o) {
   std::string script =
       "set datafile separator ','\n"
       "set title " +
-      gp_quote("faults vs frames: " + short_name(what)) +
+      gp_quote("faults vs frames: " + short_title(what)) +
       " noenhanced\n"
       "set xlabel 'frames'\nset ylabel 'faults per 1000 accesses'\n"
       "set logscale x 2\nset grid\nset key bottom left\nset offsets graph 0.05, graph 0.08, graph "

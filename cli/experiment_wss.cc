@@ -92,14 +92,14 @@ int run_wss(const ExperimentOptions &o) {
   if (err.empty()) {
     const std::string script =
         "set datafile separator ','\nset multiplot layout 2,1 title " +
-        gp_quote("working set: " + what) +
+        gp_quote("working set: " + short_title(what)) +
         " noenhanced\n"
         "set xlabel 'references (t)'\nset ylabel " +
         gp_quote("w(t, " + std::to_string(o.window) + ") pages") + "\nset grid\nplot " +
         gp_quote(wdata) +
         " skip 1 using 1:2 with lines notitle\n"
         "set xlabel 'mean resident frames'\nset ylabel 'references between faults'\n"
-        "set logscale xy\nset key top left\n"
+        "set yrange [*:*]\nset logscale xy\nset key top left\n"
         "plot for [p in 'ws lru'] " +
         gp_quote(ldata) +
         " skip 1 using (strcol(1) eq p ? $4 : NaN):5 with linespoints title p\n"
