@@ -13,6 +13,7 @@
 #include <atomic>
 #include <chrono>
 #include <cstdio>
+#include <map>
 #include <thread>
 
 #include "cli/experiment.hpp"
@@ -131,8 +132,9 @@ int run_sweep(const ExperimentOptions &o) {
 
   if (!(err = write_text(o.csv.empty() ? "-" : o.csv, sweep_csv(rows))).empty()) return fail(err);
 
-  // Knees, one per policy, and the summary.
-  std::string marks;
+  // Knees, one per policy, and the summary.  Policies with their knee at the same frame count
+  // share one label (placed at the highest of their points), so labels do not overprint.
+  std::map<uint64_t, std::pair<std::string, double>> knees;  // frames -> (policies, y)
   const size_t per = o.frames.size();
   if (!o.quiet)
     std::fprintf(stderr,
@@ -148,10 +150,16 @@ int run_sweep(const ExperimentOptions &o) {
       std::fprintf(stderr, "hpmm-sim sweep: %s: knee at %llu frames (%.3g faults per 1000)\n",
                    sim::name_of(o.policies[k]), static_cast<unsigned long long>(o.frames[knee]),
                    y[knee]);
-    marks += "set label " + std::to_string(k + 10) + " 'knee " + sim::name_of(o.policies[k]) +
-             "' at " + std::to_string(o.frames[knee]) + "," + real_text(y[knee]) +
-             " center point pt 7 ps 1.5 offset 0,1.2\n";
+    auto [it, fresh] = knees.try_emplace(o.frames[knee], "", y[knee]);
+    it->second.first += std::string(fresh ? "" : ", ") + sim::name_of(o.policies[k]);
+    it->second.second = std::max(it->second.second, y[knee]);
   }
+  std::string marks;
+  int tag = 10;
+  for (const auto &[f, label] : knees)
+    marks += "set label " + std::to_string(tag++) + " " + gp_quote("knee: " + label.first) +
+             " at " + std::to_string(f) + "," + real_text(label.second) +
+             " center point pt 7 ps 1.5 offset 0,1.2\n";
   if (o.plot.empty()) return 0;
 
   char data[] = "/tmp/hpmm_sweep_XXXXXX";
