@@ -10,6 +10,7 @@
 #pragma once
 
 #include <cstdint>
+#include <memory>
 #include <span>
 #include <string>
 #include <vector>
@@ -28,12 +29,12 @@ struct ExperimentOptions {
   std::vector<uint64_t> frames;  // sweep: the frame counts; mrc: rows to print (empty: all);
                                  // multi: one value
   std::vector<sim::PageReplacement> policies;  // sweep: the list; multi: one
-  unsigned jobs = 1;                           // sweep: runs at once (default: the cores available)
-  std::string csv;                             // --csv FILE ("" none, "-" standard output)
-  std::string plot;                            // --plot FILE.png|FILE.svg ("" none)
-  uint64_t window = 100000;                    // --window: tau, in references
-  uint64_t interval = 0;                       // wss --interval (0: window / 10, at least 1)
-  std::string lifetime_csv;                    // wss --lifetime FILE
+  unsigned jobs = 1;          // sweep: runs at once (default: the affinity mask's cores)
+  std::string csv;            // --csv FILE ("" none, "-" standard output)
+  std::string plot;           // --plot FILE.png|FILE.svg ("" none)
+  uint64_t window = 100000;   // --window: tau, in references
+  uint64_t interval = 0;      // wss --interval (0: window / 10, at least 1)
+  std::string lifetime_csv;   // wss --lifetime FILE
   double sample = -1;         // mrc --sample: -1 auto, 0 exact, else the SHARDS rate
   uint64_t opt_frames = 0;    // mrc --opt-frames: the OPT curve up to this many frames
   unsigned max_programs = 8;  // multi
@@ -60,7 +61,8 @@ int experiment_main(int argc, const char *const *argv);
 
 // Reads a whole source into memory; "" or the source's error.
 std::string read_all(sim::AccessSource &src, std::vector<sim::Access> *out);
-// Opens the source the options describe (trace or workload); nullptr with *error on failure.
+// Opens the source the options describe (trace or workload, cut at --limit); nullptr with
+// *error on failure.
 std::unique_ptr<sim::AccessSource> open_source(const Options &o, std::string *error);
 
 // An AccessSource over accesses held in memory (shared, read-only: many may read one vector

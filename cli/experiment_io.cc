@@ -13,6 +13,7 @@
 #include <cstring>
 
 #include "cli/experiment.hpp"
+#include "cli/limit_source.hpp"
 #include "mmu_sim/trace_reader.hpp"
 #include "mmu_sim/workload.hpp"
 
@@ -29,13 +30,19 @@ std::string read_all(sim::AccessSource &src, std::vector<sim::Access> *out) {
 }
 
 std::unique_ptr<sim::AccessSource> open_source(const Options &o, std::string *error) {
-  if (!o.has_trace) return sim::make_workload(o.workload, o.config.seed);
-  sim::TraceOptions topt;
-  topt.detect = !o.format_given;
-  topt.format = o.format;
-  topt.ifetch = o.config.ifetch;
-  topt.address_bits = 12 + 9 * static_cast<unsigned>(o.config.levels);
-  return sim::TraceReader::open(o.trace, topt, error);
+  std::unique_ptr<sim::AccessSource> source;
+  if (o.has_trace) {
+    sim::TraceOptions topt;
+    topt.detect = !o.format_given;
+    topt.format = o.format;
+    topt.ifetch = o.config.ifetch;
+    topt.address_bits = 12 + 9 * static_cast<unsigned>(o.config.levels);
+    source = sim::TraceReader::open(o.trace, topt, error);
+  } else {
+    source = sim::make_workload(o.workload, o.config.seed);
+  }
+  if (source && o.limit != 0) source = std::make_unique<LimitSource>(std::move(source), o.limit);
+  return source;
 }
 
 size_t SpanSource::next(std::span<sim::Access> out) {

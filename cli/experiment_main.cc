@@ -33,7 +33,7 @@ std::string experiment_usage_text() {
   --frames RANGE   A..B (doubling from A, then B), A..B/N (N log-spaced points), A,B,C;
                    --linear makes A..B/N evenly spaced (A..B alone: 16 points)
   --policy LIST    fifo,lru,clock,opt,random,2q,arc,lirs,linux (sweep default fifo,lru,clock,opt)
-  --jobs N         runs at once (default: the cores available)
+  --jobs N         runs at once (default: the cores this process may run on)
   --csv FILE       the table (default standard output);  --plot FILE  a gnuplot PNG or SVG
   --quiet, -q      no progress bar and no summary on stderr
 

@@ -31,8 +31,10 @@
 #include <algorithm>
 #include <cstdio>
 #include <deque>
+#include <limits>
 #include <memory>
 
+#include "base/check.hpp"
 #include "cli/experiment.hpp"
 #include "cli/report.hpp"
 #include "hpmm/mmu.hpp"
@@ -142,7 +144,7 @@ MultiResult simulate(const ExperimentOptions &o, unsigned n, std::string *error)
     }
     // The next ready program in round-robin order; if none, idle until the first wakes.
     int pick = -1;
-    double first_wake = 0;
+    double first_wake = std::numeric_limits<double>::infinity();
     for (unsigned k = 0; k < n; ++k) {
       const unsigned i = (turn + k) % n;
       if (!progs[i].active) continue;
@@ -150,9 +152,11 @@ MultiResult simulate(const ExperimentOptions &o, unsigned n, std::string *error)
         pick = static_cast<int>(i);
         break;
       }
-      if (first_wake == 0 || progs[i].wake < first_wake) first_wake = progs[i].wake;
+      first_wake = std::min(first_wake, progs[i].wake);
     }
     if (pick < 0) {
+      HPMM_CHECK(first_wake < std::numeric_limits<double>::infinity(),
+                 "multi: no program active with work left");
       now = first_wake;
       continue;
     }

@@ -1,5 +1,8 @@
 // cli/experiment_options.cc: the command line of sweep, mrc, wss and multi (cli/experiment.hpp).
 // The experiment's own flags are taken out; the rest is parsed by parse_options() as `run`.
+#include <sched.h>
+
+#include <algorithm>
 #include <cmath>
 #include <map>
 #include <set>
@@ -40,6 +43,13 @@ std::string count_of(const std::string &flag, const std::string &v, uint64_t min
     return flag + ": must be from " + std::to_string(min) + " to " + std::to_string(max) + " ('" +
            v + "')";
   return "";
+}
+
+// The cores this process may run on (its affinity mask, as taskset sets it), at least 1.
+unsigned cores_given() {
+  cpu_set_t set;
+  if (sched_getaffinity(0, sizeof set, &set) == 0) return std::max(1, CPU_COUNT(&set));
+  return std::max(1u, std::thread::hardware_concurrency());
 }
 
 bool ends_with(const std::string &s, std::string_view tail) {
@@ -242,7 +252,7 @@ bool parse_experiment(int argc, const char *const *argv, ExperimentOptions *o, s
     o->policies = {sim::PageReplacement::kLru};
   }
   uint64_t n = 0;
-  o->jobs = std::max(1u, std::thread::hardware_concurrency());
+  o->jobs = cores_given();
   if (has("--jobs")) {
     if (!(bad = count_of("--jobs", mine["--jobs"], 1, 1024, &n)).empty()) {
       *error = bad;
@@ -297,6 +307,10 @@ bool parse_experiment(int argc, const char *const *argv, ExperimentOptions *o, s
   o->load_control = has("--load-control");
   if (e == Experiment::kMulti && !o->base.has_workload) {
     *error = "multi runs copies of a --workload (a trace cannot be given)";
+    return false;
+  }
+  if (e == Experiment::kMulti && o->base.limit != 0) {
+    *error = "--limit does not apply to multi (each program runs its whole workload)";
     return false;
   }
   return true;

@@ -182,6 +182,12 @@ Test(experiments, sweep_ranges) {
   cr_assert_eq(rows[1]["faults"], "128");
   cr_assert_eq(rows[2]["faults"], "64");
   cr_assert_eq(rows[3]["faults"], "64");
+  // --limit cuts the source for every run, as run's does.
+  auto cut = csv(ok({"sweep", "--workload", "seq:pages=64", "--limit", "100", "--frames", "4,8",
+                     "--policy", "lru", "-q"})
+                     .out);
+  cr_assert_eq(cut.size(), 2u);
+  cr_assert_eq(cut[0]["accesses"], "100");
 }
 
 Test(experiments, mrc_equals_separate_runs) {
@@ -309,6 +315,8 @@ Test(experiments, bad_input) {
   expect_failure({"multi", "--trace", "x", "--frames", "8"}, 2,
                  "multi runs copies of a --workload");
   expect_failure({"multi", w, "--frames", "8..16"}, 2, "multi takes one frame count");
+  expect_failure({"multi", w, "--frames", "8", "--limit", "5"}, 2, "--limit does not apply");
+  expect_failure({"multi", w, "--frames", "8", "--policy", "opt"}, 1, "multi: opt needs");
   expect_failure({"sweep", w, "--frames", "4..8", "--plot", "out.pdf"}, 2,
                  "must end in .png or .svg");
   expect_failure({"sweep", w, "--frames", "4..8", "--csv", "/nonexistent/dir/s.csv"}, 1,
