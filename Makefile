@@ -7,7 +7,8 @@
 #   mmu_sim/                         -> libhpmm-sim.a    (simulator, layer 3)
 #   heap/ cache/                     -> libhpmm-heap.a   (allocator core, layers 3-4; testable under ASan)
 #   base/ pal/ pagetable/ heap/ cache/ shim/ -> libhpmm.so (the malloc; -fPIC, never sanitized)
-#   cli/                             -> hpmm-sim
+#   cli/ (all but main.cc)           -> libhpmm-cli.a    (hpmm-sim's commands; unit-tested)
+#   cli/main.cc + libhpmm-cli.a      -> hpmm-sim
 #   tests/<dir>/*.cc                 -> test_<dir>, one Criterion binary per folder
 #   bench/*.cc                       -> bench_<name>
 
@@ -40,6 +41,7 @@ SIM_SRCS  := $(call srcs_in,mmu_sim)
 HEAP_SRCS := $(foreach d,heap cache,$(call srcs_in,$(d)))
 SHIM_SRCS := $(call srcs_in,shim)
 CLI_SRCS  := $(call srcs_in,cli)
+CLI_LIB_SRCS := $(filter-out cli/main.cc,$(CLI_SRCS))
 TEST_DIRS := $(sort $(patsubst tests/%/,%,$(dir $(wildcard tests/*/*.cc))))
 BENCH_SRCS:= $(call srcs_in,bench)
 
@@ -49,6 +51,7 @@ pic = $(patsubst %.cc,$(BUILD)/pic/%.o,$(1))
 LIB_BASE  := $(BUILD)/libhpmm-base.a
 LIB_SIM   := $(BUILD)/libhpmm-sim.a
 LIB_HEAP  := $(BUILD)/libhpmm-heap.a
+LIB_CLI   := $(BUILD)/libhpmm-cli.a
 LIB_SO    := $(BUILD)/libhpmm.so
 SIM_BIN   := $(BUILD)/hpmm-sim
 TEST_BINS := $(foreach d,$(TEST_DIRS),$(BUILD)/tests/test_$(d))
@@ -85,6 +88,9 @@ $(LIB_SIM): $(call obj,$(SIM_SRCS))
 $(LIB_HEAP): $(call obj,$(HEAP_SRCS))
 	@mkdir -p $(@D)
 	rm -f $@ && ar rcs $@ $^
+$(LIB_CLI): $(call obj,$(CLI_LIB_SRCS))
+	@mkdir -p $(@D)
+	rm -f $@ && ar rcs $@ $^
 
 # libhpmm.so: the malloc's own paths into pal/ make raw system calls only (no allocation, no
 # libhugetlbfs call that may allocate); libraries it does not use are dropped by --as-needed.
@@ -102,16 +108,18 @@ $(LIB_SO): $(call pic,$(SO_BASE_SRCS) $(HEAP_SRCS) $(SHIM_SRCS)) $(SO_EXPORTS)
 	@mkdir -p $(@D)
 	$(CXX) $(CXXFLAGS) $(OPT) -shared -Wl,-soname,libhpmm.so -Wl,-z,now $(SO_EXPORTS:%=-Wl$(comma)--version-script=%) -o $@ $(filter %.o,$^) -Wl,--as-needed $(LDLIBS)
 
-$(SIM_BIN): $(call obj,$(CLI_SRCS)) $(LIB_SIM) $(LIB_BASE)
+$(SIM_BIN): $(call obj,cli/main.cc) $(LIB_CLI) $(LIB_SIM) $(LIB_BASE)
 	@mkdir -p $(@D)
-	$(CXX) $(CXXFLAGS) $(OPT) $(SAN) -o $@ $(call obj,$(CLI_SRCS)) $(LIB_SIM) $(LIB_BASE) $(LDLIBS)
+	$(CXX) $(CXXFLAGS) $(OPT) $(SAN) -o $@ $(call obj,cli/main.cc) $(LIB_CLI) $(LIB_SIM) $(LIB_BASE) $(LDLIBS)
 
-# One Criterion binary per tests/ folder.  tests/shim is not sanitized: it drives libhpmm.so.
+# One Criterion binary per tests/ folder, linked with every library (a static library adds only
+# the objects a test uses).  tests/shim is not sanitized: it drives libhpmm.so.
 test_san = $(if $(filter shim,$(1)),,$(SAN))
+TEST_LIBS := $(LIB_CLI) $(LIB_SIM) $(LIB_HEAP) $(LIB_BASE)
 define test_rule
-$(BUILD)/tests/test_$(1): $(patsubst %.cc,$(BUILD)/testobj/%.o,$(call srcs_in,tests/$(1))) $(LIB_SIM) $(LIB_HEAP) $(LIB_BASE)
+$(BUILD)/tests/test_$(1): $(patsubst %.cc,$(BUILD)/testobj/%.o,$(call srcs_in,tests/$(1))) $(TEST_LIBS)
 	@mkdir -p $$(@D)
-	$$(CXX) $$(CXXFLAGS) $$(OPT) $$(call test_san,$(1)) -o $$@ $$(patsubst %.cc,$$(BUILD)/testobj/%.o,$$(call srcs_in,tests/$(1))) $(LIB_SIM) $(LIB_HEAP) $(LIB_BASE) -lcriterion $$(LDLIBS)
+	$$(CXX) $$(CXXFLAGS) $$(OPT) $$(call test_san,$(1)) -o $$@ $$(patsubst %.cc,$$(BUILD)/testobj/%.o,$$(call srcs_in,tests/$(1))) $(TEST_LIBS) -lcriterion $$(LDLIBS)
 endef
 $(foreach d,$(TEST_DIRS),$(eval $(call test_rule,$(d))))
 
@@ -189,11 +197,13 @@ uninstall:
 	rm -rf $(DESTDIR)$(PREFIX)/include/hpmm
 	for m in man/*.[137]; do rm -f $(DESTDIR)$(PREFIX)/share/man/man$${m##*.}/$${m##*/}; done
 
+# Every C++ source in the tree (any depth), except the build output and generated tables.
+FORMAT_SRCS = $(shell git ls-files '*.cc' '*.hpp' '*.h' 2>/dev/null || find . -path ./build -prune -o \( -name '*.cc' -o -name '*.hpp' -o -name '*.h' \) -print)
 format:
-	clang-format -i $(wildcard */*.cc */*.hpp */*.h include/hpmm/*.h* tests/*/*.cc)
+	clang-format -i $(FORMAT_SRCS)
 
 check-format:
-	clang-format --dry-run -Werror $(wildcard */*.cc */*.hpp */*.h include/hpmm/*.h* tests/*/*.cc)
+	clang-format --dry-run -Werror $(FORMAT_SRCS)
 
 clean:
 	rm -rf build

@@ -6,11 +6,21 @@
 
 namespace hpmm {
 
-constexpr bool is_pow2(uint64_t x) { return x != 0 && (x & (x - 1)) == 0; }
-constexpr uint64_t align_down(uint64_t x, uint64_t a) { return x & ~(a - 1); }  // a: power of 2
-constexpr uint64_t align_up(uint64_t x, uint64_t a) { return (x + a - 1) & ~(a - 1); }
-constexpr unsigned log2_floor(uint64_t x) { return 63u - static_cast<unsigned>(std::countl_zero(x)); }
-constexpr unsigned log2_ceil(uint64_t x) { return x <= 1 ? 0 : log2_floor(x - 1) + 1; }
+constexpr bool is_pow2(uint64_t x) {
+  return x != 0 && (x & (x - 1)) == 0;
+}
+constexpr uint64_t align_down(uint64_t x, uint64_t a) {
+  return x & ~(a - 1);
+}  // a: power of 2
+constexpr uint64_t align_up(uint64_t x, uint64_t a) {
+  return (x + a - 1) & ~(a - 1);
+}
+constexpr unsigned log2_floor(uint64_t x) {
+  return 63u - static_cast<unsigned>(std::countl_zero(x));
+}
+constexpr unsigned log2_ceil(uint64_t x) {
+  return x <= 1 ? 0 : log2_floor(x - 1) + 1;
+}
 
 // x mod d for a divisor d fixed at run time, without a division on the hot path.
 // Lemire, Kaser, Kurz: "Faster remainder by direct computation" (2019); exact for 32-bit x and d.

@@ -1,9 +1,10 @@
 // base/check.cc: the failure path of HPMM_CHECK; allocation-free so malloc itself can use it.
 #include "base/check.hpp"
 
+#include <unistd.h>
+
 #include <cstdlib>
 #include <cstring>
-#include <unistd.h>
 
 namespace hpmm {
 namespace {

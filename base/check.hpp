@@ -15,8 +15,8 @@ namespace hpmm {
 #define HPMM_LIKELY(x) __builtin_expect(!!(x), 1)
 #define HPMM_UNLIKELY(x) __builtin_expect(!!(x), 0)
 
-#define HPMM_CHECK(cond, msg)                                                     \
-  do {                                                                            \
+#define HPMM_CHECK(cond, msg)                                                         \
+  do {                                                                                \
     if (HPMM_UNLIKELY(!(cond))) ::hpmm::check_failed(__FILE__, __LINE__, #cond, msg); \
   } while (0)
 

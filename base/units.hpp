@@ -62,9 +62,15 @@ struct Pages {
   constexpr Pages operator-(Pages o) const { return Pages(value - o.value); }
 };
 
-constexpr Bytes operator""_KiB(unsigned long long n) { return Bytes(n << 10); }
-constexpr Bytes operator""_MiB(unsigned long long n) { return Bytes(n << 20); }
-constexpr Bytes operator""_GiB(unsigned long long n) { return Bytes(n << 30); }
+constexpr Bytes operator""_KiB(unsigned long long n) {
+  return Bytes(n << 10);
+}
+constexpr Bytes operator""_MiB(unsigned long long n) {
+  return Bytes(n << 20);
+}
+constexpr Bytes operator""_GiB(unsigned long long n) {
+  return Bytes(n << 30);
+}
 
 // The page sizes of x86-64: 4 KiB (level-1 leaf), 2 MiB (level-2 leaf), 1 GiB (level-3 leaf).
 // The heap's 8 KiB page is a different unit (heap/size_classes.hpp: kPageShift); it never
@@ -72,19 +78,31 @@ constexpr Bytes operator""_GiB(unsigned long long n) { return Bytes(n << 30); }
 enum class PageSize : uint8_t { k4K = 0, k2M = 1, k1G = 2 };
 inline constexpr int kPageSizeCount = 3;
 
-constexpr unsigned shift_of(PageSize s) { return 12u + 9u * static_cast<unsigned>(s); }
-constexpr Bytes bytes_of(PageSize s) { return Bytes(uint64_t{1} << shift_of(s)); }
-constexpr int index_of(PageSize s) { return static_cast<int>(s); }
+constexpr unsigned shift_of(PageSize s) {
+  return 12u + 9u * static_cast<unsigned>(s);
+}
+constexpr Bytes bytes_of(PageSize s) {
+  return Bytes(uint64_t{1} << shift_of(s));
+}
+constexpr int index_of(PageSize s) {
+  return static_cast<int>(s);
+}
 // "4k", "2m", "1g": the spelling the CLI and the JSON output use.
 constexpr const char *name_of(PageSize s) {
   return s == PageSize::k4K ? "4k" : s == PageSize::k2M ? "2m" : "1g";
 }
 
-constexpr Vpn vpn_of(VirtAddr a, PageSize s) { return Vpn(a.value >> shift_of(s)); }
-constexpr VirtAddr addr_of(Vpn v, PageSize s) { return VirtAddr(v.value << shift_of(s)); }
+constexpr Vpn vpn_of(VirtAddr a, PageSize s) {
+  return Vpn(a.value >> shift_of(s));
+}
+constexpr VirtAddr addr_of(Vpn v, PageSize s) {
+  return VirtAddr(v.value << shift_of(s));
+}
 constexpr uint64_t offset_in(VirtAddr a, PageSize s) {
   return a.value & (bytes_of(s).value - 1);
 }
-constexpr PhysAddr phys_of(Pfn f, PageSize s) { return PhysAddr(f.value << shift_of(s)); }
+constexpr PhysAddr phys_of(Pfn f, PageSize s) {
+  return PhysAddr(f.value << shift_of(s));
+}
 
 }  // namespace hpmm

@@ -31,16 +31,11 @@
 #include "mmu_sim/policy_lirs.hpp"
 #include "mmu_sim/policy_lru.hpp"
 #include "mmu_sim/policy_random.hpp"
+#include "pal/clock.hpp"
 
 using namespace hpmm::sim;
 
 namespace {
-
-double cpu_seconds() {
-  timespec ts;
-  clock_gettime(CLOCK_THREAD_CPUTIME_ID, &ts);
-  return static_cast<double>(ts.tv_sec) + static_cast<double>(ts.tv_nsec) * 1e-9;
-}
 
 constexpr uint32_t kFrames = 32768;
 constexpr uint64_t kPages = uint64_t{1} << 18;
@@ -75,7 +70,7 @@ void run(const char *name, const std::vector<uint64_t> &s, uint64_t pages) {
   std::vector<uint32_t> frame_of(pages, kNone);
   FrameTable<P> ft(kFrames, 1);
   uint64_t faults = 0;
-  double t0 = cpu_seconds();
+  double t0 = hpmm::pal::thread_cpu_seconds();
   for (uint64_t t = 0; t < s.size(); ++t) {
     uint32_t f = frame_of[s[t]];
     if (f != kNone) {
@@ -87,7 +82,7 @@ void run(const char *name, const std::vector<uint64_t> &s, uint64_t pages) {
     if (p.evicted) frame_of[p.victim_key] = kNone;
     frame_of[s[t]] = p.frame;
   }
-  double t1 = cpu_seconds();
+  double t1 = hpmm::pal::thread_cpu_seconds();
   if (!ft.valid()) std::fprintf(stderr, "%s: table invalid\n", name);
   std::printf("  %-7s %7.1f ns/ref  fault rate %.4f\n", name,
               (t1 - t0) * 1e9 / static_cast<double>(s.size()),
@@ -123,7 +118,7 @@ double ghost_churn(Map &m, uint64_t size, uint64_t steps) {
   }
   Xoshiro256 rng(3);
   uint64_t hits = 0;
-  double t0 = cpu_seconds();
+  double t0 = hpmm::pal::thread_cpu_seconds();
   for (uint64_t i = 0; i < steps; ++i) {
     uint64_t probe = rng.next() % 4 == 0 ? fifo[rng.next() % fifo.size()] : (next + size) << 12;
     hits += m.has_key(probe);
@@ -132,7 +127,7 @@ double ghost_churn(Map &m, uint64_t size, uint64_t steps) {
     m.insert_key(next << 12);
     fifo.push_back(next++ << 12);
   }
-  double ns = (cpu_seconds() - t0) * 1e9 / static_cast<double>(steps);
+  double ns = (hpmm::pal::thread_cpu_seconds() - t0) * 1e9 / static_cast<double>(steps);
   if (hits == 0) std::fprintf(stderr, "ghost churn: no hits\n");
   return ns;
 }

@@ -25,16 +25,11 @@
 #include "mmu_sim/mrc.hpp"
 #include "mmu_sim/mrc_shards.hpp"
 #include "mmu_sim/policy_random.hpp"
+#include "pal/clock.hpp"
 
 using namespace hpmm::sim;
 
 namespace {
-
-double cpu_seconds() {
-  timespec ts;
-  clock_gettime(CLOCK_THREAD_CPUTIME_ID, &ts);
-  return static_cast<double>(ts.tv_sec) + static_cast<double>(ts.tv_nsec) * 1e-9;
-}
 
 // Zipf(s) over `pages` by a 2^22-entry inverse-CDF table (quantised; fine for a benchmark).
 std::vector<uint64_t> zipf_string(uint64_t pages, double s, uint64_t n, uint64_t seed) {
@@ -64,22 +59,22 @@ std::vector<uint64_t> uniform_string(uint64_t pages, uint64_t n, uint64_t seed) 
 
 void run(const char *name, const std::vector<uint64_t> &refs) {
   const double n = static_cast<double>(refs.size());
-  double t0 = cpu_seconds();
+  double t0 = hpmm::pal::thread_cpu_seconds();
   LruCurveBuilder b;
   b.ref(refs);
   FaultCurve exact = b.curve();
-  double t1 = cpu_seconds();
+  double t1 = hpmm::pal::thread_cpu_seconds();
   std::printf("%-8s %6.0fM refs %8lu pages  lru    %6.2f s %6.1f ns/ref  %6.1f MB\n", name, n / 1e6,
               exact.distinct(), t1 - t0, (t1 - t0) * 1e9 / n,
               static_cast<double>(b.distances().bytes()) / 1e6);
   ShardsBuilder r(ShardsParams{0.01, 0, true});
   r.ref(refs);
   MissRatioEstimate er = r.estimate();
-  double t2 = cpu_seconds();
+  double t2 = hpmm::pal::thread_cpu_seconds();
   ShardsBuilder s(ShardsParams{0.1, 8192, true});
   s.ref(refs);
   MissRatioEstimate es = s.estimate();
-  double t3 = cpu_seconds();
+  double t3 = hpmm::pal::thread_cpu_seconds();
   std::printf("%-8s shards R=0.01    %6.2f s %6.1f ns/ref  %6.1f MB  %6lu pages  MAE %.4f\n", "",
               t2 - t1, (t2 - t1) * 1e9 / n, static_cast<double>(r.bytes()) / 1e6,
               er.sampled_pages(), mean_absolute_error(exact, er, 100));
@@ -98,9 +93,9 @@ void opt_and_maps(const std::vector<uint64_t> &refs) {
   std::vector<uint64_t> prefix(refs.begin(),
                                refs.begin() + std::min<size_t>(refs.size(), 10000000));
   const double n = static_cast<double>(prefix.size());
-  double t0 = cpu_seconds();
+  double t0 = hpmm::pal::thread_cpu_seconds();
   FaultCurve opt = opt_fault_curve(prefix, 4096);
-  double t1 = cpu_seconds();
+  double t1 = hpmm::pal::thread_cpu_seconds();
   FaultCurve lru = lru_fault_curve(prefix);
   std::printf(
       "opt      %6.0fM refs up to 4096 frames %6.2f s %6.1f ns/ref  (faults at 4096: "
@@ -109,9 +104,9 @@ void opt_and_maps(const std::vector<uint64_t> &refs) {
   // The stack-distance pass's map traffic: put(key, t) returning the old value.
   KeyMap<uint64_t> flat;
   uint64_t sink = 0;
-  double t2 = cpu_seconds();
+  double t2 = hpmm::pal::thread_cpu_seconds();
   for (uint64_t t = 0; t < prefix.size(); ++t) sink += flat.put(prefix[t], t);
-  double t3 = cpu_seconds();
+  double t3 = hpmm::pal::thread_cpu_seconds();
   std::unordered_map<uint64_t, uint64_t> std_map;
   for (uint64_t t = 0; t < prefix.size(); ++t) {
     auto [it, fresh] = std_map.try_emplace(prefix[t], t);
@@ -120,7 +115,7 @@ void opt_and_maps(const std::vector<uint64_t> &refs) {
       it->second = t;
     }
   }
-  double t4 = cpu_seconds();
+  double t4 = hpmm::pal::thread_cpu_seconds();
   std::printf("map      KeyMap %6.1f ns/ref (%5.1f MB)   std::unordered_map %6.1f ns/ref  [%lu]\n",
               (t3 - t2) * 1e9 / n, static_cast<double>(flat.bytes()) / 1e6, (t4 - t3) * 1e9 / n,
               sink % 10);

@@ -23,18 +23,11 @@
 #include "mmu_sim/policy_lru.hpp"
 #include "mmu_sim/policy_opt.hpp"
 #include "mmu_sim/policy_random.hpp"
+#include "pal/clock.hpp"
 
 using namespace hpmm::sim;
 
 namespace {
-
-// Thread CPU time, not wall time: the machine is shared, and time spent descheduled is not the
-// policy's.  (Cache interference from other processes still shows.)
-double cpu_seconds() {
-  timespec ts;
-  clock_gettime(CLOCK_THREAD_CPUTIME_ID, &ts);
-  return static_cast<double>(ts.tv_sec) + static_cast<double>(ts.tv_nsec) * 1e-9;
-}
 
 template <class P>
 void give_future(FrameTable<P> &ft, const std::vector<uint64_t> &next_use) {
@@ -47,16 +40,16 @@ template <class P>
 double touch_ns(uint32_t n, uint64_t length) {
   std::vector<uint64_t> string(n + length);
   Xoshiro256 rng(11);
-  for (uint64_t t = 0; t < string.size(); ++t) string[t] = t < n ? t : rng.below(n);
+  for (uint64_t t = 0; t < string.size(); ++t) string[t] = t < n ? t : rng.below32(n);
   std::vector<uint64_t> next_use;
   if constexpr (requires(P p) { p.set_future(std::span<const uint64_t>()); })
     next_use = compute_next_use(string);
   FrameTable<P> ft(n, 1);
   give_future(ft, next_use);
   for (uint32_t f = 0; f < n; ++f) ft.place(f, f);
-  double start = cpu_seconds();
+  double start = hpmm::pal::thread_cpu_seconds();
   for (uint64_t t = n; t < string.size(); ++t) ft.touch(static_cast<uint32_t>(string[t]), t);
-  double s = cpu_seconds() - start;
+  double s = hpmm::pal::thread_cpu_seconds() - start;
   if (!ft.valid()) std::fprintf(stderr, "touch: table invalid\n");
   return s * 1e9 / static_cast<double>(length);
 }
@@ -103,14 +96,14 @@ Replay replay(uint32_t n, uint64_t length, double touch) {
   }
   FrameTable<P> ft(n, 1);
   give_future(ft, next_use);
-  double start = cpu_seconds();
+  double start = hpmm::pal::thread_cpu_seconds();
   for (uint64_t t = 0; t < length; ++t) {
     if (calls[t] != kPlace)
       ft.touch(calls[t], t);
     else
       ft.place(string[t], t);
   }
-  double s = cpu_seconds() - start;
+  double s = hpmm::pal::thread_cpu_seconds() - start;
   if (!ft.valid()) std::fprintf(stderr, "replay: table invalid\n");
   double total_ns = s * 1e9;
   double hits = static_cast<double>(length - faults);

@@ -19,6 +19,7 @@
 #include <vector>
 
 #include "mmu_sim/trace_reader.hpp"
+#include "pal/clock.hpp"
 
 using namespace hpmm::sim;
 
@@ -58,12 +59,6 @@ std::string write_synthetic(uint64_t lines, bool text) {
   return path;
 }
 
-double cpu_seconds() {
-  timespec t;
-  clock_gettime(CLOCK_PROCESS_CPUTIME_ID, &t);
-  return static_cast<double>(t.tv_sec) + static_cast<double>(t.tv_nsec) * 1e-9;
-}
-
 }  // namespace
 
 int main(int argc, char **argv) {
@@ -98,13 +93,13 @@ int main(int argc, char **argv) {
     std::vector<Access> batch(4096);
     uint64_t acc = 0, sum = 0;
     auto t0 = std::chrono::steady_clock::now();
-    double c0 = cpu_seconds();
+    double c0 = hpmm::pal::thread_cpu_seconds();
     for (size_t n; (n = r->next(batch)) != 0;) {
       acc += n;
       sum += batch[n - 1].addr;
     }
     double s = std::chrono::duration<double>(std::chrono::steady_clock::now() - t0).count();
-    double cpu = cpu_seconds() - c0;
+    double cpu = hpmm::pal::thread_cpu_seconds() - c0;
     if (!r->error().empty()) {
       std::fprintf(stderr, "trace_parse: %s\n", r->error().c_str());
       return 1;

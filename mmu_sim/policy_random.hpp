@@ -1,9 +1,8 @@
 // mmu_sim/policy_random.hpp: random page replacement: the victim is drawn uniformly from the
 // frames holding a page, by a seeded generator, so a run is reproducible for a seed.
 //
-// The generator is xoshiro256** (Blackman and Vigna, 2018), its state seeded from the 64-bit seed
-// through splitmix64 as its authors recommend.  A frame number in [0, n) is drawn without bias
-// by Lemire's multiply-and-reject method ("Fast random integer generation in an interval", 2019);
+// The generator is base/rng.hpp's xoshiro256**; a frame number in [0, n) is drawn without bias
+// by its below32 (Lemire's multiply-and-reject on 32 bits);
 // a draw that lands on a free frame is redrawn (there is none when FrameTable asks for a victim,
 // since every frame is full then).  Invariants:
 //   tracks(f) <=> held_[f] != 0;   used_ == #{f : held_[f] != 0}
@@ -15,56 +14,12 @@
 #include <vector>
 
 #include "base/check.hpp"
+#include "base/rng.hpp"
 #include "mmu_sim/page_replacement.hpp"
 
 namespace hpmm::sim {
 
-// A small fast PRNG with 256 bits of state; deterministic for a seed.
-class Xoshiro256 {
- public:
-  explicit Xoshiro256(uint64_t seed) {
-    uint64_t x = seed;
-    for (uint64_t &w : s_) w = splitmix64(x);
-  }
-
-  uint64_t next() {
-    uint64_t result = rotl(s_[1] * 5, 7) * 9;
-    uint64_t t = s_[1] << 17;
-    s_[2] ^= s_[0];
-    s_[3] ^= s_[1];
-    s_[1] ^= s_[2];
-    s_[0] ^= s_[3];
-    s_[2] ^= t;
-    s_[3] = rotl(s_[3], 45);
-    return result;
-  }
-
-  // Uniform in [0, n), n >= 1, without modulo bias.
-  uint32_t below(uint32_t n) {
-    uint64_t m = (next() >> 32) * n;
-    auto low = static_cast<uint32_t>(m);
-    if (low < n) {
-      uint32_t threshold = static_cast<uint32_t>(-n) % n;  // 2^32 mod n
-      while (low < threshold) {
-        m = (next() >> 32) * n;
-        low = static_cast<uint32_t>(m);
-      }
-    }
-    return static_cast<uint32_t>(m >> 32);
-  }
-
-  // splitmix64 (Steele, Lea, Flood 2014): advances x and returns a well-mixed word.
-  static uint64_t splitmix64(uint64_t &x) {
-    uint64_t z = (x += 0x9e3779b97f4a7c15ull);
-    z = (z ^ (z >> 30)) * 0xbf58476d1ce4e5b9ull;
-    z = (z ^ (z >> 27)) * 0x94d049bb133111ebull;
-    return z ^ (z >> 31);
-  }
-
- private:
-  static uint64_t rotl(uint64_t x, int k) { return (x << k) | (x >> (64 - k)); }
-  uint64_t s_[4];
-};
+using ::hpmm::Xoshiro256;
 
 class RandomPolicy {
  public:
@@ -78,8 +33,8 @@ class RandomPolicy {
   void on_access(uint32_t /*frame*/, uint64_t /*t*/) {}
   uint32_t victim(uint64_t /*key*/, uint64_t /*t*/) {
     HPMM_CHECK(used_ > 0, "RandomPolicy::victim: no frame holds a page");
-    uint32_t f = rng_.below(n_);
-    while (!held_[f]) f = rng_.below(n_);
+    uint32_t f = rng_.below32(n_);
+    while (!held_[f]) f = rng_.below32(n_);
     held_[f] = 0;  // detached until on_fill places the new page here
     --used_;
     return f;

@@ -19,7 +19,7 @@ struct TlbLevelStats {
 };
 
 struct SimStats {
-  uint64_t accesses = 0;      // reads + writes + ifetches (a Modify is one read and one write)
+  uint64_t accesses = 0;  // reads + writes + ifetches (a Modify is one read and one write)
   uint64_t reads = 0;
   uint64_t writes = 0;
   uint64_t ifetches = 0;
@@ -29,14 +29,14 @@ struct SimStats {
   TlbLevelStats l2;
   bool has_l2 = false;
   uint64_t walks = 0;
-  uint64_t walk_refs = 0;        // memory references made by walks (after page-walk caches)
-  uint64_t pwc_hits[3] = {};     // per cached upper level, same order as SimConfig::pwc_entries
-  uint64_t faults_minor = 0;     // zero-fill: the page had no valid swap copy
-  uint64_t faults_major = 0;     // the page was read back from its swap copy
+  uint64_t walk_refs = 0;     // memory references made by walks (after page-walk caches)
+  uint64_t pwc_hits[3] = {};  // per cached upper level, same order as SimConfig::pwc_entries
+  uint64_t faults_minor = 0;  // zero-fill: the page had no valid swap copy
+  uint64_t faults_major = 0;  // the page was read back from its swap copy
   uint64_t evictions = 0;
-  uint64_t writebacks = 0;       // dirty victims written to swap
-  uint64_t shootdowns = 0;       // TLB entries removed because their page was evicted
-  uint64_t resident_pages = 0;   // at the time of the snapshot
+  uint64_t writebacks = 0;      // dirty victims written to swap
+  uint64_t shootdowns = 0;      // TLB entries removed because their page was evicted
+  uint64_t resident_pages = 0;  // at the time of the snapshot
 
   uint64_t faults() const { return faults_minor + faults_major; }
   double cycles(const CostModel &c) const;

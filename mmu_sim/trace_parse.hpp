@@ -66,11 +66,28 @@ inline constexpr std::array<int8_t, 256> kHexValue = [] {
 inline bool is_blank(char c) {
   return c == ' ' || c == '\t';
 }
+// A field ends at a blank, the line's end, or (text format) a comment.
+inline bool ends_field(char c, bool comment) {
+  return is_blank(c) || c == '\n' || c == '\r' || (comment && c == '#');
+}
 inline const char *line_end(const char *p) {
   return static_cast<const char *>(rawmemchr(p, '\n'));  // the sentinel bounds it
 }
 inline ParsedLine fail(const char *where, LineError e) {
   return ParsedLine{line_end(where), where, Access{0, 0, AccessKind::kLoad}, false, e};
+}
+
+// The record kind's letter at p must be followed by blanks: returns the first byte after them,
+// or nullptr with *err set (a kind letter glued to more text is a bad kind; a lone letter lacks
+// its address).
+inline const char *after_kind(const char *p, ParsedLine *err) {
+  const char *q = p + 1;
+  if (!is_blank(*q)) {
+    *err = *q == '\n' ? fail(q, LineError::kBadAddress) : fail(p, LineError::kBadKind);
+    return nullptr;
+  }
+  while (is_blank(*q)) ++q;
+  return q;
 }
 
 // Parses hex digits at *p into *v; false on overflow.  Leaves *p after the digits.
@@ -144,23 +161,19 @@ inline ParsedLine parse_lackey_line(const char *p) {
     default:
       return fail(p, LineError::kBadKind);
   }
-  const char *kind_at = p++;
-  if (!is_blank(*p))
-    return fail(*p == '\n' ? p : kind_at,
-                *p == '\n' ? LineError::kBadAddress : LineError::kBadKind);
-  while (is_blank(*p)) ++p;
+  ParsedLine err;
+  if ((p = after_kind(p, &err)) == nullptr) return err;
   const char *addr_at = p;
   uint64_t addr;
   if (!hex(p, &addr)) return fail(addr_at, LineError::kAddressTooLong);
   if (p == addr_at) return fail(addr_at, LineError::kBadAddress);
   if (*p != ',') {
-    if (is_blank(*p) || *p == '\n' || *p == '\r') return fail(p, LineError::kMissingComma);
+    if (ends_field(*p, false)) return fail(p, LineError::kMissingComma);
     return fail(addr_at, LineError::kBadAddress);
   }
   const char *size_at = ++p;
   uint64_t size = dec(p);
-  if (p == size_at || (!is_blank(*p) && *p != '\n' && *p != '\r'))
-    return fail(size_at, LineError::kBadSize);
+  if (p == size_at || !ends_field(*p, false)) return fail(size_at, LineError::kBadSize);
   return finish(p, size_at, addr, size, kind, false);
 }
 
@@ -192,26 +205,21 @@ inline ParsedLine parse_text_line(const char *p) {
     default:
       return fail(p, LineError::kBadKind);
   }
-  const char *kind_at = p++;
-  if (!is_blank(*p))
-    return fail(*p == '\n' ? p : kind_at,
-                *p == '\n' ? LineError::kBadAddress : LineError::kBadKind);
-  while (is_blank(*p)) ++p;
+  ParsedLine err;
+  if ((p = after_kind(p, &err)) == nullptr) return err;
   const char *addr_at = p;
   if (p[0] == '0' && (p[1] == 'x' || p[1] == 'X')) p += 2;
   const char *digits_at = p;
   uint64_t addr;
   if (!hex(p, &addr)) return fail(addr_at, LineError::kAddressTooLong);
-  if (p == digits_at || (!is_blank(*p) && *p != '\n' && *p != '\r' && *p != '#'))
-    return fail(addr_at, LineError::kBadAddress);
+  if (p == digits_at || !ends_field(*p, true)) return fail(addr_at, LineError::kBadAddress);
   const char *size_at = p;
   while (is_blank(*p)) ++p;
   uint64_t size = 1;
   if (static_cast<unsigned>(*p - '0') < 10) {
     size_at = p;
     size = dec(p);
-    if (!is_blank(*p) && *p != '\n' && *p != '\r' && *p != '#')
-      return fail(size_at, LineError::kBadSize);
+    if (!ends_field(*p, true)) return fail(size_at, LineError::kBadSize);
   } else if (*p != '\n' && *p != '\r' && *p != '#') {
     return fail(p, LineError::kBadSize);
   }

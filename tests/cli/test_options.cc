@@ -1,14 +1,11 @@
 // tests/cli/test_options.cc: hpmm-sim's command-line parser, without running anything.
-//
-// The Makefile links tests/cli with the three libraries only (cli/ is the hpmm-sim program),
-// so the parser's sources are compiled into this test directly.
+// The parser comes from libhpmm-cli.a (cli/ minus main.cc), which every test binary links.
 #include <criterion/criterion.h>
 
 #include <string>
 #include <vector>
 
-#include "cli/options.cc"  // NOLINT: unit under test, see above
-#include "cli/usage.cc"    // NOLINT
+#include "cli/options.hpp"
 
 using namespace hpmm;
 using namespace hpmm::cli;

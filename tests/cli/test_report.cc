@@ -1,14 +1,12 @@
 // tests/cli/test_report.cc: hpmm-sim's report: JSON (nested, valid, every documented key with
 // the counter it names), CSV (header and row agree with the JSON leaves), human summary, quoting.
-//
-// As in test_options.cc, the unit under test is compiled in directly (cli/ is not a library).
 #include <criterion/criterion.h>
 
 #include <map>
 #include <string>
 #include <vector>
 
-#include "cli/report.cc"  // NOLINT: unit under test
+#include "cli/report.hpp"
 #include "tests/cli/json_flat.hpp"
 
 using namespace hpmm;

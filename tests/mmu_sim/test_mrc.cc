@@ -105,9 +105,9 @@ Test(mrc, stack_distances_match_brute_force) {
   std::list<uint64_t> stack;
   Xoshiro256 rng(15);
   for (uint64_t t = 0; t < 150000; ++t) {  // 2 compactions
-    uint64_t k = t % 3 == 0 ? rng.below(600) : rng.below(40);
-    if (rng.below(1000) == 0) {  // forget a page
-      uint64_t f = rng.below(40);
+    uint64_t k = t % 3 == 0 ? rng.below32(600) : rng.below32(40);
+    if (rng.below32(1000) == 0) {  // forget a page
+      uint64_t f = rng.below32(40);
       auto it = std::find(stack.begin(), stack.end(), f);
       cr_assert_eq(sd.forget(f), it != stack.end());
       if (it != stack.end()) stack.erase(it);
@@ -134,9 +134,9 @@ Test(mrc, batch_distances_equal_single_references) {
   std::vector<uint64_t> keys, got;
   uint64_t total = 0;
   while (total < 200000) {
-    size_t len = rng.below(5) == 0 ? rng.below(3000) : rng.below(40);
+    size_t len = rng.below32(5) == 0 ? rng.below32(3000) : rng.below32(40);
     keys.resize(len);
-    for (uint64_t &k : keys) k = rng.below(3) == 0 ? rng.below(20000) : rng.below(30);
+    for (uint64_t &k : keys) k = rng.below32(3) == 0 ? rng.below32(20000) : rng.below32(30);
     got.assign(len, 7);
     batch.ref(keys, got.data());
     for (size_t i = 0; i < len; ++i) cr_assert_eq(got[i], one.ref(keys[i]), "ref %lu", total + i);

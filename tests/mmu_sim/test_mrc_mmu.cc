@@ -24,11 +24,12 @@ std::vector<Access> accesses_for(PageSize size, uint64_t seed) {
   Xoshiro256 rng(seed);
   std::vector<Access> a;
   for (int i = 0; i < 6000; ++i) {
-    uint64_t p = rng.below(10) < 7 ? rng.below(24) : rng.below(300);  // a hot set and the rest
-    auto len =
-        static_cast<uint32_t>(rng.below(8) == 0 ? 1 + rng.below(3 * 4096) : 1 + rng.below(64));
-    a.push_back({p * page + (page - 1 - rng.below(64)) * (rng.below(4) == 0), len,
-                 static_cast<AccessKind>(rng.below(4))});
+    uint64_t p =
+        rng.below32(10) < 7 ? rng.below32(24) : rng.below32(300);  // a hot set and the rest
+    auto len = static_cast<uint32_t>(rng.below32(8) == 0 ? 1 + rng.below32(3 * 4096)
+                                                         : 1 + rng.below32(64));
+    a.push_back({p * page + (page - 1 - rng.below32(64)) * (rng.below32(4) == 0), len,
+                 static_cast<AccessKind>(rng.below32(4))});
   }
   return a;
 }

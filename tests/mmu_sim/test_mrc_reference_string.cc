@@ -83,11 +83,12 @@ Test(reference_string, matches_byte_by_byte_expansion) {
   Xoshiro256 rng(21);
   for (int i = 0; i < 3000; ++i) {
     RefOptions o;
-    o.ifetch = rng.below(2) == 0;
-    o.page_size = rng.below(4) == 0 ? PageSize::k2M : PageSize::k4K;
-    uint64_t addr = rng.below(4) == 0 ? (uint64_t{1} << 48) - rng.below(20000) : rng.next() >> 30;
-    auto size = static_cast<uint32_t>(rng.below(5) == 0 ? rng.below(40000) : rng.below(64));
-    auto kind = static_cast<AccessKind>(rng.below(4));
+    o.ifetch = rng.below32(2) == 0;
+    o.page_size = rng.below32(4) == 0 ? PageSize::k2M : PageSize::k4K;
+    uint64_t addr =
+        rng.below32(4) == 0 ? (uint64_t{1} << 48) - rng.below32(20000) : rng.next() >> 30;
+    auto size = static_cast<uint32_t>(rng.below32(5) == 0 ? rng.below32(40000) : rng.below32(64));
+    auto kind = static_cast<AccessKind>(rng.below32(4));
     Access a{addr, size, kind};
     cr_assert(refs_of(a, o) == by_bytes(a, o), "addr %lx size %u kind %d", addr, size,
               static_cast<int>(kind));
@@ -99,9 +100,9 @@ Test(reference_string, source_streams_the_same_keys) {
   Xoshiro256 rng(22);
   std::vector<Access> accesses;
   for (int i = 0; i < 2000; ++i) {
-    uint64_t addr = rng.below(1 << 24);
-    auto size = static_cast<uint32_t>(rng.below(50) == 0 ? 1 << 20 : 1 + rng.below(9000));
-    accesses.push_back({addr, size, static_cast<AccessKind>(rng.below(4))});
+    uint64_t addr = rng.below32(1 << 24);
+    auto size = static_cast<uint32_t>(rng.below32(50) == 0 ? 1 << 20 : 1 + rng.below32(9000));
+    accesses.push_back({addr, size, static_cast<AccessKind>(rng.below32(4))});
   }
   RefOptions o;
   o.ifetch = true;
@@ -147,9 +148,10 @@ Test(reference_string, curve_of_a_source_equals_frame_table_runs) {
   Xoshiro256 rng(23);
   std::vector<Access> accesses;
   for (int i = 0; i < 6000; ++i) {
-    uint64_t page = rng.below(10) < 7 ? rng.below(40) : rng.below(700);
-    accesses.push_back({page * 4096 + rng.below(4096), static_cast<uint32_t>(1 + rng.below(6000)),
-                        static_cast<AccessKind>(rng.below(4))});
+    uint64_t page = rng.below32(10) < 7 ? rng.below32(40) : rng.below32(700);
+    accesses.push_back({page * 4096 + rng.below32(4096),
+                        static_cast<uint32_t>(1 + rng.below32(6000)),
+                        static_cast<AccessKind>(rng.below32(4))});
   }
   RefOptions o;
   ScriptedSource src(accesses, 100);

@@ -92,7 +92,7 @@ Test(mrc_shards, fixed_size_bounds_pages) {
   Xoshiro256 rng(33);
   size_t bytes_at_10k = 0;
   for (uint64_t t = 0; t < 200000; ++t) {
-    b.ref(rng.below(100000) << 12);
+    b.ref(rng.below32(100000) << 12);
     if (t == 10000) bytes_at_10k = b.bytes();
     if (t % 20000 == 0) {
       MissRatioEstimate e = b.estimate();

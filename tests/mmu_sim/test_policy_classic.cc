@@ -5,7 +5,7 @@
 #include <utility>
 #include <vector>
 
-#include "tests/mmu_sim/test_policy_driver.hpp"
+#include "tests/mmu_sim/test_replacement_driver.hpp"
 
 using namespace hpmm::sim;
 using namespace hpmm::sim::test;
@@ -23,7 +23,7 @@ using namespace hpmm::sim::test;
 // 13 faults, 2 ghost hits, victims 1..9.
 Test(policy_classic, two_q_by_hand) {
   const std::vector<uint64_t> s = {1, 2, 3, 4, 5, 1, 6, 2, 7, 1, 8, 9, 10, 11, 2};
-  PolicyDriver<TwoQPolicy> d(4);
+  Driver<TwoQPolicy> d(4);
   cr_assert_eq(d.policy().kin(), 1u);
   cr_assert_eq(d.policy().kout(), 2u);
   cr_assert_eq(d.run(s), 13u);
@@ -49,7 +49,7 @@ Test(policy_classic, two_q_by_hand) {
 // 8 faults, victims 2 3 4 1 5, one hit in each ghost list.
 Test(policy_classic, arc_by_hand) {
   const std::vector<uint64_t> s = {1, 2, 3, 1, 4, 5, 3, 6, 1};
-  PolicyDriver<ArcPolicy> d(3);
+  Driver<ArcPolicy> d(3);
   uint32_t p_after[9];
   for (size_t i = 0; i < s.size(); ++i) {
     d.ref(s[i]);
@@ -84,7 +84,7 @@ Test(policy_classic, arc_by_hand) {
 // 7 faults, victims 3 4 2 1, 2 ghost hits.
 Test(policy_classic, lirs_by_hand) {
   const std::vector<uint64_t> s = {1, 2, 3, 1, 4, 3, 2, 4, 5, 3};
-  PolicyDriver<LirsPolicy> d(3, LirsPolicy::Params{1, 3});
+  Driver<LirsPolicy> d(3, LirsPolicy::Params{1, 3});
   cr_assert_eq(d.policy().lir_capacity(), 2u);
   cr_assert_eq(d.run(s), 7u);
   cr_assert(d.victim_keys() == (std::vector<uint64_t>{3, 4, 2, 1}));
@@ -114,7 +114,7 @@ Test(policy_classic, lirs_by_hand) {
 // Victims 1 3 4 5; 8 faults; 2 active.
 Test(policy_classic, active_inactive_by_hand) {
   const std::vector<uint64_t> s = {1, 2, 3, 4, 5, 2, 6, 7, 8};
-  PolicyDriver<ActiveInactivePolicy> d(4);
+  Driver<ActiveInactivePolicy> d(4);
   cr_assert_eq(d.run(s), 8u);
   cr_assert(d.victim_keys() == (std::vector<uint64_t>{1, 3, 4, 5}));
   const ActiveInactivePolicy &a = d.policy();

@@ -8,7 +8,7 @@
 #include <unordered_map>
 #include <vector>
 
-#include "tests/mmu_sim/test_policy_driver.hpp"
+#include "tests/mmu_sim/test_replacement_driver.hpp"
 
 using namespace hpmm::sim;
 using namespace hpmm::sim::test;
@@ -73,8 +73,8 @@ template <class P>
 static void touch_after_place_is_harmless() {
   std::vector<uint64_t> s;
   Xoshiro256 rng(5);
-  for (int i = 0; i < 4000; ++i) s.push_back(rng.below(i % 1000 < 500 ? 16 : 40));
-  PolicyDriver<P> plain(10);
+  for (int i = 0; i < 4000; ++i) s.push_back(rng.below32(i % 1000 < 500 ? 16 : 40));
+  Driver<P> plain(10);
   FrameTable<P> twice(10, 1);
   std::unordered_map<uint64_t, uint32_t> where;
   for (uint64_t t = 0; t < s.size(); ++t) {

@@ -10,7 +10,7 @@
 #include <list>
 #include <vector>
 
-#include "tests/mmu_sim/test_policy_driver.hpp"
+#include "tests/mmu_sim/test_replacement_driver.hpp"
 
 using namespace hpmm::sim;
 using namespace hpmm::sim::test;
@@ -305,7 +305,7 @@ void compare(const char *name, MakeModel make_model, uint32_t n, A... policy_arg
       uint64_t pages = n + 2 + n * (kind + 1) / 2;
       auto steps = workload(kind, pages, 3000, n * 977 + kind * 13 + unmap_every, unmap_every);
       auto model = make_model();
-      PolicyDriver<P> d(n, policy_args...);
+      Driver<P> d(n, policy_args...);
       for (size_t i = 0; i < steps.size(); ++i) {
         if (steps[i].unmap) {
           model.unmap(steps[i].key);

@@ -14,7 +14,7 @@
 #include "mmu_sim/policy_clock.hpp"
 #include "mmu_sim/policy_fifo.hpp"
 #include "mmu_sim/policy_lru.hpp"
-#include "tests/mmu_sim/test_policy_driver.hpp"
+#include "tests/mmu_sim/test_replacement_driver.hpp"
 
 using namespace hpmm::sim;
 using namespace hpmm::sim::test;
@@ -34,10 +34,11 @@ struct ScanResult {
 // pages, each referenced once; then the hot set once.
 template <class P>
 ScanResult scan_after_hot_set() {
-  PolicyDriver<P> d(kFrames);
+  Driver<P> d(kFrames);
   Xoshiro256 rng(3);
   for (int i = 0; i < 20000; ++i)
-    d.ref(rng.next() % 5 != 0 ? page_key(rng.below(kHot)) : page_key(1000000 + rng.below(100000)));
+    d.ref(rng.next() % 5 != 0 ? page_key(rng.below32(kHot))
+                              : page_key(1000000 + rng.below32(100000)));
   ScanResult r{0, 0, 0};
   for (uint64_t h = 0; h < kHot; ++h) r.hot_resident_before += d.resident(page_key(h));
   for (uint64_t i = 0; i < 5000; ++i) {
@@ -88,7 +89,7 @@ Test(policy_properties, scan_resistance) {
 // hot pages out of T2, their return hits B2, and p falls.  Then recency again raises p.
 Test(policy_properties, arc_adapts_p) {
   const uint32_t c = 100;
-  PolicyDriver<ArcPolicy> d(c);
+  Driver<ArcPolicy> d(c);
   const ArcPolicy &a = d.policy();
   for (uint64_t i = 0; i < 3000; ++i) {
     d.ref(page_key(i));
@@ -108,14 +109,14 @@ Test(policy_properties, arc_adapts_p) {
   Xoshiro256 rng(5);
   uint64_t fresh = 1u << 20, b2 = a.b2_hits();
   for (int i = 0; i < 8000; ++i)
-    d.ref(rng.next() % 10 < 3 ? page_key(fresh++) : page_key(2000000 + rng.below(80)));
+    d.ref(rng.next() % 10 < 3 ? page_key(fresh++) : page_key(2000000 + rng.below32(80)));
   cr_assert_leq(a.p(), c / 4, "p = %u after a frequency workload", a.p());
   cr_assert_gt(a.b2_hits() - b2, 20u);
   // The hot set is then resident: the faults are the one-time pages only.
   f = d.faults();
   uint64_t fresh_before = fresh;
   for (int i = 0; i < 2000; ++i)
-    d.ref(rng.next() % 10 < 3 ? page_key(fresh++) : page_key(2000000 + rng.below(80)));
+    d.ref(rng.next() % 10 < 3 ? page_key(fresh++) : page_key(2000000 + rng.below32(80)));
   cr_assert_eq(d.faults() - f, fresh - fresh_before);
 
   for (uint64_t i = 0; i < 3000; ++i) {
@@ -129,8 +130,8 @@ Test(policy_properties, arc_adapts_p) {
 // A loop over 150 pages with 100 frames (L_hirs = 1): LIRS keeps its 99 LIR pages and faults 51
 // times a pass; LRU and ARC fault on every reference.
 Test(policy_properties, lirs_keeps_part_of_a_loop) {
-  PolicyDriver<LirsPolicy> lirs(100);
-  PolicyDriver<ArcPolicy> arc(100);
+  Driver<LirsPolicy> lirs(100);
+  Driver<ArcPolicy> arc(100);
   for (int pass = 0; pass < 10; ++pass) {
     uint64_t fl = lirs.faults(), fa = arc.faults();
     for (uint64_t i = 0; i < 150; ++i) {
@@ -147,7 +148,7 @@ Test(policy_properties, lirs_keeps_part_of_a_loop) {
   std::vector<uint64_t> loop;
   for (int pass = 0; pass < 10; ++pass)
     for (uint64_t i = 0; i < 150; ++i) loop.push_back(page_key(i));
-  PolicyDriver<LruPolicy> lru(100);
+  Driver<LruPolicy> lru(100);
   cr_assert_eq(lru.run(loop), loop.size());
 }
 
@@ -156,7 +157,7 @@ Test(policy_properties, lirs_keeps_part_of_a_loop) {
 Test(policy_properties, active_inactive_promotes_on_two_trips) {
   // Page 1 referenced 50 times before any scan: its young bit records one reference.  The first
   // scan (fault on 5) gives 1..4 their second chance and then reclaims 1.
-  PolicyDriver<ActiveInactivePolicy> d(4);
+  Driver<ActiveInactivePolicy> d(4);
   for (int i = 0; i < 50; ++i) d.ref(1);
   for (uint64_t k = 2; k <= 5; ++k) d.ref(k);
   cr_assert(!d.resident(1), "a page referenced on one trip only must be reclaimed");
@@ -164,7 +165,7 @@ Test(policy_properties, active_inactive_promotes_on_two_trips) {
   cr_assert_eq(d.policy().promotions(), 0u);
   // 10..13 fill; the fault on 14 sets their referenced flags and reclaims 10.  11 referenced
   // again (its second trip): the fault on 15 promotes it and reclaims 12.
-  PolicyDriver<ActiveInactivePolicy> e(4);
+  Driver<ActiveInactivePolicy> e(4);
   for (uint64_t k = 10; k <= 14; ++k) e.ref(k);
   cr_assert(!e.resident(10));
   cr_assert(e.policy().referenced(e.frame_of(11)) && !e.policy().young(e.frame_of(11)));
@@ -181,7 +182,7 @@ Test(policy_properties, active_inactive_promotes_on_two_trips) {
 // place), and the lists partition the resident pages.
 Test(policy_properties, active_inactive_keeps_ratio) {
   for (uint32_t ratio : {1u, 2u, 4u}) {
-    PolicyDriver<ActiveInactivePolicy> d(64, ActiveInactivePolicy::Params{ratio});
+    Driver<ActiveInactivePolicy> d(64, ActiveInactivePolicy::Params{ratio});
     const ActiveInactivePolicy &a = d.policy();
     auto steps = workload(1, 200, 20000, ratio, 0);
     uint64_t checked = 0;
@@ -204,9 +205,9 @@ Test(policy_properties, active_inactive_keeps_ratio) {
 Test(policy_properties, ghosts_bounded_by_frames) {
   for (int kind = 0; kind < 5; ++kind) {
     auto steps = workload(kind, 300, 20000, 7 + kind, 53);
-    PolicyDriver<TwoQPolicy> q(50);
-    PolicyDriver<ArcPolicy> a(50);
-    PolicyDriver<LirsPolicy> l(50);
+    Driver<TwoQPolicy> q(50);
+    Driver<ArcPolicy> a(50);
+    Driver<LirsPolicy> l(50);
     for (const Step &s : steps) {
       if (s.unmap) {
         q.unmap(s.key);

@@ -1,16 +1,22 @@
-// tests/mmu_sim/test_replacement_driver.hpp: a small MMU stand-in for the replacement tests.  It
-// keeps page -> frame in a std::unordered_map, runs a reference string through a FrameTable, and
-// records faults and the victims (page and frame) in order.  Also: the two classic strings.
+// tests/mmu_sim/test_replacement_driver.hpp: a small MMU stand-in for the replacement-policy
+// tests: page -> frame in a std::unordered_map, a FrameTable (with the policy's parameters when
+// given), faults and victims (page and frame) recorded in order.  Also the two classic strings
+// and the generated workloads the model and property tests share.
 #pragma once
 
+#include <algorithm>
 #include <cstdint>
 #include <span>
 #include <unordered_map>
 #include <vector>
 
 #include "mmu_sim/frame_table.hpp"
+#include "mmu_sim/policy_2q.hpp"
+#include "mmu_sim/policy_active_inactive.hpp"
+#include "mmu_sim/policy_arc.hpp"
 #include "mmu_sim/policy_clock.hpp"
 #include "mmu_sim/policy_fifo.hpp"
+#include "mmu_sim/policy_lirs.hpp"
 #include "mmu_sim/policy_lru.hpp"
 #include "mmu_sim/policy_opt.hpp"
 #include "mmu_sim/policy_random.hpp"
@@ -26,7 +32,10 @@ inline const std::vector<uint64_t> kTextbookString = {7, 0, 1, 2, 0, 3, 0, 4, 2,
 template <class P>
 class Driver {
  public:
-  Driver(uint32_t nframes, uint64_t seed = 1) : table_(nframes, seed) {}
+  explicit Driver(uint32_t nframes, uint64_t seed = 1) : table_(nframes, seed) {}
+  // A policy with parameters (P::Params), seed 1.
+  template <class Q = P>
+  Driver(uint32_t nframes, const typename Q::Params &params) : table_(nframes, 1, params) {}
 
   // For OPT: the future of the string that run()/ref() will be given (kept alive here).
   void set_future(std::span<const uint64_t> string) {
@@ -34,8 +43,9 @@ class Driver {
     table_.policy().set_future(next_use_);
   }
 
-  // One reference at position t.  Returns true on a fault.
+  // One reference at position t (the next position is t + 1).  Returns true on a fault.
   bool ref(uint64_t key, uint64_t t) {
+    t_ = t + 1;
     auto it = where_.find(key);
     if (it != where_.end()) {
       table_.touch(it->second, t);
@@ -51,6 +61,8 @@ class Driver {
     where_[key] = p.frame;
     return true;
   }
+  // One reference at the next position (0 for the first).
+  bool ref(uint64_t key) { return ref(key, t_); }
 
   // Unmaps a resident page; returns false if it was not resident.
   bool unmap(uint64_t key) {
@@ -61,16 +73,18 @@ class Driver {
     return true;
   }
 
-  // References string[0..] at positions 0.. and returns the fault count.
+  // References the string at the next positions; returns the faults it took.
   uint64_t run(std::span<const uint64_t> string) {
-    for (size_t t = 0; t < string.size(); ++t) ref(string[t], t);
-    return faults_;
+    const uint64_t before = faults_;
+    for (uint64_t k : string) ref(k);
+    return faults_ - before;
   }
 
   uint64_t faults() const { return faults_; }
   const std::vector<uint64_t> &victim_keys() const { return victim_keys_; }
   const std::vector<uint32_t> &victim_frames() const { return victim_frames_; }
   FrameTable<P> &table() { return table_; }
+  P &policy() { return table_.policy(); }
   bool resident(uint64_t key) const { return where_.count(key) != 0; }
   uint32_t frame_of(uint64_t key) const { return where_.at(key); }
 
@@ -81,6 +95,7 @@ class Driver {
   std::vector<uint64_t> victim_keys_;
   std::vector<uint32_t> victim_frames_;
   uint64_t faults_ = 0;
+  uint64_t t_ = 0;  // the next position
 };
 
 // Faults of a whole string under policy P with nframes frames.
@@ -90,6 +105,69 @@ uint64_t faults_of(std::span<const uint64_t> string, uint32_t nframes) {
   if constexpr (requires(P p) { p.set_future(std::span<const uint64_t>()); }) d.set_future(string);
   uint64_t f = d.run(string);
   return d.table().valid() ? f : UINT64_MAX;
+}
+
+// One step of a generated workload: a reference to key, or the unmap of key if resident.
+struct Step {
+  uint64_t key;
+  bool unmap;
+};
+
+inline uint64_t page_key(uint64_t page) {
+  return (page << 12) | 0x5;
+}  // looks like vpn | bits
+
+// Workloads over `pages` distinct pages, with an unmap every ~unmap_every steps (0: none).
+//   kind 0 uniform;  1 a drifting hot set (90% of references);  2 a loop with noise;
+//   3 a hot set with one-time scans;  4 pages referenced in short bursts (recency)
+inline std::vector<Step> workload(int kind, uint64_t pages, size_t length, uint64_t seed,
+                                  uint64_t unmap_every) {
+  Xoshiro256 rng(seed);
+  std::vector<Step> out;
+  uint64_t base = 0, pos = 0, scan = 1u << 20;
+  while (out.size() < length) {
+    if (unmap_every != 0 && rng.next() % unmap_every == 0) {
+      out.push_back({page_key(rng.next() % pages), true});
+      continue;
+    }
+    uint64_t hot = std::max<uint64_t>(pages / 4, 1);
+    switch (kind) {
+      case 0:
+        out.push_back({page_key(rng.next() % pages), false});
+        break;
+      case 1:
+        if (rng.next() % 500 == 0) base = rng.next() % pages;
+        out.push_back({page_key(rng.next() % 10 != 0 ? (base + rng.next() % hot) % pages
+                                                     : rng.next() % pages),
+                       false});
+        break;
+      case 2:
+        out.push_back({page_key(rng.next() % 8 != 0 ? pos++ % pages : rng.next() % pages), false});
+        break;
+      case 3:
+        if (rng.next() % 300 == 0)  // a scan of fresh pages
+          for (uint64_t i = 0, len = pages / 2 + rng.next() % pages; i < len; ++i)
+            out.push_back({page_key(scan++), false});
+        else
+          out.push_back({page_key(rng.next() % hot), false});
+        break;
+      default: {
+        uint64_t p = rng.next() % pages;
+        for (uint64_t i = 0, len = 1 + rng.next() % 4; i < len; ++i)
+          out.push_back({page_key(rng.next() % 3 == 0 ? rng.next() % pages : p), false});
+        break;
+      }
+    }
+  }
+  out.resize(length);
+  return out;
+}
+
+inline std::vector<uint64_t> refs_of(const std::vector<Step> &steps) {
+  std::vector<uint64_t> r;
+  for (const Step &s : steps)
+    if (!s.unmap) r.push_back(s.key);
+  return r;
 }
 
 }  // namespace hpmm::sim::test

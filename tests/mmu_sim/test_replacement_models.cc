@@ -18,12 +18,6 @@ namespace {
 
 enum class Rule { kFifo, kLru, kClock, kOpt };
 
-// One step of a workload: a reference to key (unmap == false) or the unmap of key if resident.
-struct Step {
-  uint64_t key;
-  bool unmap;
-};
-
 // The model: frames as plain slots, the victim found by scanning them all.
 class Model {
  public:
@@ -108,41 +102,6 @@ class Model {
   uint64_t clock_ = 0;
   uint32_t hand_ = 0;
 };
-
-// Workloads over `pages` distinct keys, with an unmap every ~`unmap_every` steps (0: none).
-// kind 0: uniform; 1: a drifting hot set (90% of references); 2: a loop with noise.
-std::vector<Step> workload(int kind, uint64_t pages, size_t length, uint64_t seed,
-                           uint64_t unmap_every) {
-  Xoshiro256 rng(seed);
-  std::vector<Step> out;
-  uint64_t base = 0, pos = 0;
-  auto key = [](uint64_t page) { return (page << 12) | 0x5; };  // keys look like vpn | size bits
-  while (out.size() < length) {
-    if (unmap_every != 0 && rng.next() % unmap_every == 0) {
-      out.push_back({key(rng.next() % pages), true});
-      continue;
-    }
-    uint64_t page = 0;
-    if (kind == 0) {
-      page = rng.next() % pages;
-    } else if (kind == 1) {
-      if (rng.next() % 500 == 0) base = rng.next() % pages;
-      uint64_t hot = std::max<uint64_t>(pages / 4, 1);
-      page = rng.next() % 10 != 0 ? (base + rng.next() % hot) % pages : rng.next() % pages;
-    } else {
-      page = rng.next() % 8 != 0 ? pos++ % pages : rng.next() % pages;
-    }
-    out.push_back({key(page), false});
-  }
-  return out;
-}
-
-std::vector<uint64_t> refs_of(const std::vector<Step> &steps) {
-  std::vector<uint64_t> r;
-  for (const Step &s : steps)
-    if (!s.unmap) r.push_back(s.key);
-  return r;
-}
 
 template <class P>
 void check_against_model(Rule rule) {

@@ -161,7 +161,7 @@ template <class P>
 static void touch_after_place_is_harmless() {
   std::vector<uint64_t> s;
   Xoshiro256 rng(5);
-  for (int i = 0; i < 3000; ++i) s.push_back(rng.below(24));
+  for (int i = 0; i < 3000; ++i) s.push_back(rng.below32(24));
   Driver<P> plain(10, 77);
   FrameTable<P> twice(10, 77);
   std::vector<uint64_t> next_use = compute_next_use(s);

@@ -143,9 +143,9 @@ Test(wss, one_pass_feeds_several_analyses) {
   Xoshiro256 rng(44);
   std::vector<Access> accesses;
   for (int i = 0; i < 5000; ++i)
-    accesses.push_back({rng.below(300) * 4096 + rng.below(4096),
-                        static_cast<uint32_t>(1 + rng.below(5000)),
-                        static_cast<AccessKind>(rng.below(3))});
+    accesses.push_back({rng.below32(300) * 4096 + rng.below32(4096),
+                        static_cast<uint32_t>(1 + rng.below32(5000)),
+                        static_cast<AccessKind>(rng.below32(3))});
   RefOptions o;
   std::vector<uint64_t> keys;
   append_page_refs(accesses, o, &keys);
