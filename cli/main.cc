@@ -10,6 +10,7 @@
 #include <memory>
 #include <string>
 
+#include "cli/experiment.hpp"
 #include "cli/limit_source.hpp"
 #include "cli/options.hpp"
 #include "cli/report.hpp"
@@ -58,6 +59,7 @@ class Progress {
 }  // namespace
 
 int main(int argc, char **argv) {
+  if (argc >= 2 && cli::is_experiment(argv[1])) return cli::experiment_main(argc, argv);
   cli::Options o;
   std::string err;
   if (!cli::parse_options(argc, argv, &o, &err)) return fail(2, err);

@@ -14,6 +14,7 @@ namespace {
 using sim::SimConfig;
 
 const char *const kSizeNames[] = {"4k", "2m", "1g"};
+const char *const kPolicyChoices = "fifo, lru, clock, opt, random, 2q, arc, lirs or linux";
 
 std::vector<std::string> split(const std::string &v, char sep) {
   std::vector<std::string> out;
@@ -221,7 +222,7 @@ bool parse_options(int argc, const char *const *argv, Options *o, std::string *e
   }
   if (cmd != "run") {
     *error = cmd.rfind("-", 0) == 0 ? "'" + cmd + "' must follow a command (run)"
-                                    : "unknown command '" + cmd + "' (run)";
+                                    : "unknown command '" + cmd + "' (run, sweep, mrc, wss, multi)";
     return false;
   }
   o->command = Command::kRun;
@@ -350,9 +351,10 @@ std::string resolve(const std::map<std::string, std::string> &flags,
                                                  "lru, plru, fifo or random"))
            .empty())
     return named("--tlb-policy");
-  if (has("--policy") && !(bad = enum_value<sim::PageReplacement, 5>(
-                               get("--policy"), &c.replacement, "fifo, lru, clock, opt or random"))
-                              .empty())
+  if (has("--policy") &&
+      !(bad = enum_value<sim::PageReplacement, static_cast<int>(sim::PageReplacement::kCount)>(
+            get("--policy"), &c.replacement, kPolicyChoices))
+           .empty())
     return named("--policy");
   if (has("--ref-bits") && !(bad = enum_value<sim::RefBits, 2>(get("--ref-bits"), &c.ref_bits,
                                                                "every-access or tlb-fill"))

@@ -11,6 +11,7 @@ std::string version_text() {
 std::string usage_text() {
   return R"(usage: hpmm-sim run (--trace FILE|- | --workload SPEC) [options]
        hpmm-sim run --help
+       hpmm-sim sweep|mrc|wss|multi [options]   (hpmm-sim sweep --help)
        hpmm-sim --help | --version
 
 hpmm-sim replays a memory trace or a synthetic workload through a software MMU (radix page
@@ -19,6 +20,10 @@ replacement, swap) and reports TLB hits and misses, page walks, faults and evict
 
 commands:
   run       simulate one machine over one source and print a report
+  sweep     run a source over a range of frame counts and policies, in parallel; CSV and plot
+  mrc       the LRU (and OPT) fault curve for every memory size in one pass
+  wss       the working set over time and the lifetime curves
+  multi     several programs sharing the frames: throughput, thrashing, load control
   --help    this text;  run --help lists every option of run
   --version print the version
 
@@ -55,7 +60,8 @@ machine:
   --memory SIZE | --memory 4k=SIZE,2m=SIZE
                            the same given as memory (64M, 1G), rounded down to whole frames
   --levels 4|5             page-table levels (48- or 57-bit addresses; default 4)
-  --policy fifo|lru|clock|opt|random   page replacement (default clock)
+  --policy NAME            page replacement (default clock): fifo, lru, clock, opt, random,
+                           or the scan-resistant 2q, arc, lirs, linux (active/inactive lists)
   --ref-bits every-access|tlb-fill     when reference bits are set (default every-access)
   --tlb l1=SxW,l2=SxW[,l1-4k=SxW,l1-2m=SxW,l1-1g=SxW]
                            TLB shapes, sets x ways (default l1-4k=16x4, l1-2m=8x4,

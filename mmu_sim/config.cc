@@ -33,6 +33,16 @@ const char *name_of(PageReplacement r) {
       return "opt";
     case PageReplacement::kRandom:
       return "random";
+    case PageReplacement::k2Q:
+      return "2q";
+    case PageReplacement::kArc:
+      return "arc";
+    case PageReplacement::kLirs:
+      return "lirs";
+    case PageReplacement::kLinux:
+      return "linux";
+    case PageReplacement::kCount:
+      break;
   }
   return "?";
 }

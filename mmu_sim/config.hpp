@@ -11,7 +11,20 @@
 namespace hpmm::sim {
 
 enum class TlbReplacement : uint8_t { kLru, kPlru, kFifo, kRandom };
-enum class PageReplacement : uint8_t { kFifo, kLru, kClock, kOpt, kRandom };
+// The textbook policies, then the scan-resistant ones (mmu_sim/page_replacement.hpp); kCount is
+// the number of policies, not one.
+enum class PageReplacement : uint8_t {
+  kFifo,
+  kLru,
+  kClock,
+  kOpt,
+  kRandom,
+  k2Q,
+  kArc,
+  kLirs,
+  kLinux,
+  kCount
+};
 // Reference bits (and LRU recency) set on every access (textbook), or only when a translation is
 // loaded into the TLB, as x86 hardware sets the accessed bit.
 enum class RefBits : uint8_t { kEveryAccess, kTlbFill };

@@ -32,6 +32,16 @@ std::unique_ptr<MmuImpl> make_core(const SimConfig &c, const FrameMemory &m) {
       return make_core_opt(c, m);
     case PageReplacement::kRandom:
       return make_core_random(c, m);
+    case PageReplacement::k2Q:
+      return make_core_2q(c, m);
+    case PageReplacement::kArc:
+      return make_core_arc(c, m);
+    case PageReplacement::kLirs:
+      return make_core_lirs(c, m);
+    case PageReplacement::kLinux:
+      return make_core_linux(c, m);
+    case PageReplacement::kCount:
+      break;
   }
   return nullptr;
 }

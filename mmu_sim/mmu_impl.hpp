@@ -57,6 +57,10 @@ std::unique_ptr<MmuImpl> make_core_lru(const SimConfig &c, const FrameMemory &m)
 std::unique_ptr<MmuImpl> make_core_clock(const SimConfig &c, const FrameMemory &m);
 std::unique_ptr<MmuImpl> make_core_opt(const SimConfig &c, const FrameMemory &m);
 std::unique_ptr<MmuImpl> make_core_random(const SimConfig &c, const FrameMemory &m);
+std::unique_ptr<MmuImpl> make_core_2q(const SimConfig &c, const FrameMemory &m);
+std::unique_ptr<MmuImpl> make_core_arc(const SimConfig &c, const FrameMemory &m);
+std::unique_ptr<MmuImpl> make_core_lirs(const SimConfig &c, const FrameMemory &m);
+std::unique_ptr<MmuImpl> make_core_linux(const SimConfig &c, const FrameMemory &m);
 
 // The page keys of a batch's translations, in the order the MMU makes them (for OPT's pre-pass):
 // key = page base address >> 12, which is unique across page sizes.

@@ -13,9 +13,11 @@ build_pkgs=(
   "libhugetlbfs-bin:/usr/bin/hugeadm"
   "libcriterion-dev:/usr/include/criterion/criterion.h"
 )
+# gnuplot draws hpmm-sim's --plot (sweep, mrc, wss, multi); the tests make a PNG and an SVG.
 test_pkgs=("valgrind:/usr/bin/valgrind" "python3:/usr/bin/python3" "sqlite3:/usr/bin/sqlite3"
-           "time:/usr/bin/time" "man-db:/usr/bin/man")
-demo_pkgs=("valgrind:/usr/bin/valgrind" "python3:/usr/bin/python3" "time:/usr/bin/time")
+           "time:/usr/bin/time" "man-db:/usr/bin/man" "gnuplot-nox:/usr/bin/gnuplot")
+demo_pkgs=("valgrind:/usr/bin/valgrind" "python3:/usr/bin/python3" "time:/usr/bin/time"
+           "gnuplot-nox:/usr/bin/gnuplot")
 bench_pkgs=("libjemalloc-dev:/usr/include/jemalloc/jemalloc.h"
             "libgoogle-perftools-dev:/usr/include/gperftools/tcmalloc.h"
             "libmimalloc-dev:/usr/include/mimalloc.h"

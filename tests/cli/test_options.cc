@@ -127,6 +127,13 @@ Test(options, policies_and_switches) {
                   "--format", "text"});
   cr_assert_eq(o.trace, "-");
   cr_assert_eq(o.config.replacement, sim::PageReplacement::kOpt);
+  const std::pair<const char *, sim::PageReplacement> kNew[] = {
+      {"2q", sim::PageReplacement::k2Q},
+      {"arc", sim::PageReplacement::kArc},
+      {"lirs", sim::PageReplacement::kLirs},
+      {"linux", sim::PageReplacement::kLinux}};
+  for (auto [name, p] : kNew)
+    cr_assert_eq(ok({"run", "--trace", "x", "--policy", name}).config.replacement, p, "%s", name);
   cr_assert_eq(o.config.tlb_replacement, sim::TlbReplacement::kPlru);
   cr_assert_eq(o.config.ref_bits, sim::RefBits::kTlbFill);
   cr_assert_eq(o.config.levels, 5);
@@ -168,7 +175,7 @@ Test(options, bad_flags_and_values) {
 
 Test(options, bad_combinations_and_machine_values) {
   bad({"run", "--trace", "x", "--policy", "mru"},
-      "--policy: unknown value 'mru' (fifo, lru, clock, opt or random)");
+      "--policy: unknown value 'mru' (fifo, lru, clock, opt, random, 2q, arc, lirs or linux)");
   bad({"run", "--trace", "x", "--tlb-policy", "mru"}, "--tlb-policy: unknown value 'mru'");
   bad({"run", "--trace", "x", "--ref-bits", "never"}, "--ref-bits: unknown value 'never'");
   bad({"run", "--trace", "x", "--tlb", "l1=16"}, "--tlb: l1: '16' is not SETSxWAYS");
