@@ -33,7 +33,7 @@ FileSwap::FileSwap(uint64_t page_bytes, uint64_t max_slots, const SwapFileOption
   uint64_t ncache = staged ? std::min<uint64_t>(2 * uint64_t{o.readahead}, 128) : 0;
   ncache = std::min(ncache, kReadaheadBytes / page_bytes);
   if (ncache == 0) readahead_ = 0;
-  const uint64_t nbufs = nstage + ncache;
+  const uint64_t nbufs = nstage + ncache + (staged ? 1 : 0);  // + a bounce page
   if (page_bytes == 0 || page_bytes % pal::kDirectAlign != 0 || page_bytes > UINT32_MAX) {
     fail("swap file: page size " + std::to_string(page_bytes) + " is not a multiple of 4096");
     return;
@@ -51,6 +51,7 @@ FileSwap::FileSwap(uint64_t page_bytes, uint64_t max_slots, const SwapFileOption
   cache_.resize(ncache);
   for (uint64_t i = 0; i < nstage; ++i) stage_[i].mem = arena_.get() + i * page_bytes;
   for (uint64_t i = 0; i < ncache; ++i) cache_[i].mem = arena_.get() + (nstage + i) * page_bytes;
+  if (staged) bounce_ = arena_.get() + (nstage + ncache) * page_bytes;
   for (uint64_t i = nstage; i-- > 0;) free_bufs_.push_back(static_cast<uint32_t>(i));
 
   std::string err;
@@ -186,6 +187,8 @@ void FileSwap::complete(const pal::IoCompletion &c) {
 }
 
 bool FileSwap::write_direct(uint64_t slot, std::span<const std::byte> in) {
+  HPMM_CHECK(!file_.direct() || reinterpret_cast<uintptr_t>(in.data()) % pal::kDirectAlign == 0,
+             "FileSwap::write: unaligned page with O_DIRECT");
   direct_done_ = false;
   io_->prep_write(in.data(), static_cast<uint32_t>(page_bytes_), slot * page_bytes_,
                   tag(kDirectWrite, 0));
@@ -266,12 +269,12 @@ bool FileSwap::read(uint64_t slot, std::span<std::byte> out) {
   const uint64_t t0 = pal::now_ns();
   ++st_.reads;
   if (!poll(false)) return false;
-  if (const int b = staged(slot); b >= 0) {
-    std::memcpy(out.data(), stage_[b].mem, page_bytes_);
-    ++st_.reads_from_writeback;
-  } else if (slot >= written_.size() || !written_[slot]) {
+  if (slot >= written_.size() || !written_[slot]) {  // a staged write may be a freed one's
     std::memset(out.data(), 0, page_bytes_);
     ++st_.reads_of_zero;
+  } else if (const int b = staged(slot); b >= 0) {
+    std::memcpy(out.data(), stage_[b].mem, page_bytes_);
+    ++st_.reads_from_writeback;
   } else if (const int c = cached(slot); c >= 0) {
     while (cache_[c].state == BufState::kInFlight)
       if (!submit() || !poll(true)) return false;
@@ -285,8 +288,13 @@ bool FileSwap::read(uint64_t slot, std::span<std::byte> out) {
       return read(slot, out);
     }
   } else {
+    // O_DIRECT needs an aligned buffer: frame memory is; any other goes through the bounce page.
+    const bool bounce =
+        file_.direct() && reinterpret_cast<uintptr_t>(out.data()) % pal::kDirectAlign;
+    HPMM_CHECK(!bounce || bounce_ != nullptr, "FileSwap::read: unaligned buffer with O_DIRECT");
+    std::byte *into = bounce ? bounce_ : out.data();
     demand_done_ = false;
-    io_->prep_read(out.data(), static_cast<uint32_t>(page_bytes_), slot * page_bytes_,
+    io_->prep_read(into, static_cast<uint32_t>(page_bytes_), slot * page_bytes_,
                    tag(kDemandRead, 0));
     read_ahead(slot);
     if (!submit()) return false;
@@ -297,6 +305,7 @@ bool FileSwap::read(uint64_t slot, std::span<std::byte> out) {
                   (demand_res_ < 0 ? pal::errno_text(static_cast<int>(-demand_res_))
                                    : "short read (" + std::to_string(demand_res_) + " of " +
                                          std::to_string(page_bytes_) + " bytes): file truncated?"));
+    if (bounce) std::memcpy(out.data(), bounce_, page_bytes_);
     ++st_.reads_from_file;
     st_.bytes_read += page_bytes_;
   }

@@ -6,9 +6,12 @@
 // a buffer is needed); completions are reaped whenever the store is used.  An eviction waits only
 // when every buffer is busy, or when its slot's previous write is still in flight (two writes to
 // one offset in flight at once could land in either order).  Pages larger than 4 MiB (1 GiB) get
-// no staging buffers: their writes go straight from the frame and are waited for.
-// read() serves, in order: a slot with a staged write (its buffer: never stale data), a slot read
-// ahead (waiting for that read if needed), a slot never written (zeros), else the file; a read
+// no staging buffers: their writes go straight from the frame and are waited for.  With O_DIRECT
+// every buffer the kernel sees is 4096-aligned (staging, cache, frames; a read into an unaligned
+// caller's buffer goes through a bounce page).
+// read() serves, in order: a slot not written since it was allocated (zeros), a slot with a
+// staged write (its buffer: never stale data), a slot read ahead (waiting for that read if
+// needed), else the file; a read
 // of the file also reads ahead up to `readahead` following slots that hold data, into a cache of
 // 2 * readahead buffers.  Every completion is checked: an error or a short transfer sets error()
 // (naming the file, slot, offset and errno), after which write() and read() return false: the
@@ -121,6 +124,7 @@ class FileSwap {
   std::vector<uint32_t> free_bufs_;                // free staging buffers
   std::vector<uint32_t> queued_bufs_;              // kQueued staging buffers, in queue order
   std::vector<Buf> cache_;                         // readahead entries (kFree/kInFlight/kReady)
+  std::byte *bounce_ = nullptr;                    // O_DIRECT reads into unaligned buffers
   uint32_t cache_next_ = 0;                        // round-robin victim
   std::vector<uint8_t> written_;                   // per slot: holds a page written since alloc
   bool demand_done_ = false;
