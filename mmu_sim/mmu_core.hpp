@@ -159,9 +159,9 @@ class MmuCore final : public MmuImpl {
   uint64_t translations() const override { return s_.translations; }
 
   std::string error() const override {
-    if (!verify_error_.empty()) return verify_error_;
-    for (const auto &p : pool_)
+    for (const auto &p : pool_)  // an I/O error first: a mismatch after it is its consequence
       if (p && !p->swap().error().empty()) return std::string(p->swap().error());
+    if (!verify_error_.empty()) return verify_error_;
     for (const auto &p : pool_)
       if (p && p->io_failed()) return "swap: a page could not be written or read back";
     return "";
@@ -485,7 +485,7 @@ class MmuCore final : public MmuImpl {
       const auto in = pool.fault_in(base >> 12, pte, t);
       ++(in.major ? s_.faults_major : s_.faults_minor);
       if constexpr (kData) {
-        if (verify_ && in.major) verify_page(base, size, in.frame);
+        if (verify_ && in.major && !pool.io_failed()) verify_page(base, size, in.frame);
       }
       if (in.evicted) {
         ++s_.evictions;
