@@ -53,6 +53,11 @@ FileSwap::FileSwap(uint64_t page_bytes, uint64_t max_slots, const SwapFileOption
   for (uint64_t i = 0; i < ncache; ++i) cache_[i].mem = arena_.get() + (nstage + i) * page_bytes;
   if (staged) bounce_ = arena_.get() + (nstage + ncache) * page_bytes;
   for (uint64_t i = nstage; i-- > 0;) free_bufs_.push_back(static_cast<uint32_t>(i));
+  groups_.resize(nstage);
+  for (Group &g : groups_) {
+    g.members.reserve(kBatch);
+    g.iov.reserve(kBatch);
+  }
 
   std::string err;
   file_ = pal::BlockFile::open(o.path, o.direct, o.keep, &err);
@@ -70,8 +75,10 @@ FileSwap::FileSwap(uint64_t page_bytes, uint64_t max_slots, const SwapFileOption
 
 FileSwap::~FileSwap() {
   if (!io_) return;
-  // The kernel may still write from or read into the buffers: wait for every request.  If even
-  // waiting fails, the buffers are leaked rather than freed under the kernel's feet.
+  // Queued write-backs go out (a kept file gets every page); the kernel may still write from or
+  // read into the buffers: wait for every request.  If even waiting fails, the buffers are
+  // leaked rather than freed under the kernel's feet.
+  if (!failed_) submit();
   while (io_->queued() + io_->in_flight() != 0) {
     if (io_->queued() != 0 && io_->submit() < 0) break;
     pal::IoCompletion c[16];
@@ -119,6 +126,22 @@ void FileSwap::uncache(uint64_t slot) {
 }
 
 bool FileSwap::submit() {
+  // Queued write-backs to consecutive slots (the usual case: slots are handed out in eviction
+  // order) go as one vectored write each.
+  for (size_t k = 0; k < queued_bufs_.size();) {
+    const uint32_t lead = queued_bufs_[k];
+    Group &g = groups_[lead];
+    g.members.clear();
+    g.iov.clear();
+    do {
+      const uint32_t b = queued_bufs_[k++];
+      g.members.push_back(b);
+      g.iov.push_back({stage_[b].mem, page_bytes_});
+    } while (k < queued_bufs_.size() && g.members.size() < kBatch &&
+             stage_[queued_bufs_[k]].slot == stage_[lead].slot + g.members.size());
+    io_->prep_writev(g.iov.data(), static_cast<unsigned>(g.iov.size()),
+                     stage_[lead].slot * page_bytes_, tag(kWrite, lead));
+  }
   const unsigned n = io_->queued();
   if (n == 0) return true;
   const int r = io_->submit();
@@ -150,21 +173,28 @@ void FileSwap::complete(const pal::IoCompletion &c) {
   const Kind kind = static_cast<Kind>(c.tag >> 32);
   const uint32_t i = static_cast<uint32_t>(c.tag);
   const bool whole = c.res == static_cast<int64_t>(page_bytes_);
-  auto why = [&](const char *op) {
-    return std::string(": ") + op + " " +
-           (c.res < 0
-                ? pal::errno_text(static_cast<int>(-c.res))
-                : "short (" + std::to_string(c.res) + " of " + std::to_string(page_bytes_) +
-                      " bytes" + (op[0] == 'w' ? "): file system full?" : "): file truncated?"));
-  };
   switch (kind) {
-    case kWrite: {
-      Buf &b = stage_[i];
-      write_io_ns_.add(pal::now_ns() - b.submitted_ns);
-      if (!whole) fail(where(b.slot) + why("write failed:"));
-      b.state = BufState::kFree;
-      b.slot = kNoSlot;
-      free_bufs_.push_back(i);
+    case kWrite: {  // a group of consecutive slots led by staging buffer i
+      Group &g = groups_[i];
+      const uint64_t want = g.members.size() * page_bytes_;
+      const int64_t res = c.res >= 0 && static_cast<uint64_t>(c.res) < want
+                              ? finish_short_write(g, stage_[i].slot, static_cast<uint64_t>(c.res))
+                              : c.res;
+      if (res != static_cast<int64_t>(want))
+        fail(where(stage_[i].slot) + ": write of " + std::to_string(g.members.size()) +
+             " page(s) failed: " +
+             (res < 0 ? pal::errno_text(static_cast<int>(-res))
+                      : "short (" + std::to_string(res) + " of " + std::to_string(want) +
+                            " bytes, no progress)"));
+      const uint64_t now = pal::now_ns();
+      for (uint32_t m : g.members) {
+        Buf &b = stage_[m];
+        write_io_ns_.add(now - b.submitted_ns);
+        b.state = BufState::kFree;
+        b.slot = kNoSlot;
+        free_bufs_.push_back(m);
+      }
+      g.members.clear();
       return;
     }
     case kDirectWrite:
@@ -184,6 +214,23 @@ void FileSwap::complete(const pal::IoCompletion &c) {
       return;
     }
   }
+}
+
+int64_t FileSwap::finish_short_write(Group &g, uint64_t first_slot, uint64_t done) {
+  // A short write (the file reached a size limit or the disk filled up mid-way): write the rest
+  // now; the kernel then reports why it stopped (ENOSPC, EFBIG), or the rest goes through.
+  const uint64_t want = g.members.size() * page_bytes_;
+  while (done < want) {
+    const size_t k = done / page_bytes_, skip = done % page_bytes_;
+    std::vector<iovec> rest(g.iov.begin() + static_cast<ptrdiff_t>(k), g.iov.end());
+    rest[0].iov_base = static_cast<std::byte *>(rest[0].iov_base) + skip;
+    rest[0].iov_len -= skip;
+    const int64_t r = io_->write_now(rest.data(), static_cast<unsigned>(rest.size()),
+                                     first_slot * page_bytes_ + done);
+    if (r <= 0) return r < 0 ? r : static_cast<int64_t>(done);
+    done += static_cast<uint64_t>(r);
+  }
+  return static_cast<int64_t>(done);
 }
 
 bool FileSwap::write_direct(uint64_t slot, std::span<const std::byte> in) {
@@ -229,9 +276,7 @@ bool FileSwap::write(uint64_t slot, std::span<const std::byte> in) {
       Buf &buf = stage_[b];
       std::memcpy(buf.mem, in.data(), page_bytes_);
       buf.slot = slot;
-      buf.state = BufState::kQueued;
-      io_->prep_write(buf.mem, static_cast<uint32_t>(page_bytes_), slot * page_bytes_,
-                      tag(kWrite, static_cast<uint64_t>(b)));
+      buf.state = BufState::kQueued;  // submit() writes it, with its neighbours
       queued_bufs_.push_back(static_cast<uint32_t>(b));
       if (queued_bufs_.size() >= kBatch && !submit()) return false;
     }

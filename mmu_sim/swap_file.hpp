@@ -3,17 +3,18 @@
 //
 // Write-back is asynchronous: write() copies the page into one of K staging buffers and queues
 // its write; queued writes are submitted in batches (kBatch, or when a read is submitted, or when
-// a buffer is needed); completions are reaped whenever the store is used.  An eviction waits only
-// when every buffer is busy, or when its slot's previous write is still in flight (two writes to
-// one offset in flight at once could land in either order).  Pages larger than 4 MiB (1 GiB) get
-// no staging buffers: their writes go straight from the frame and are waited for.  With O_DIRECT
-// every buffer the kernel sees is 4096-aligned (staging, cache, frames; a read into an unaligned
-// caller's buffer goes through a bounce page).
-// read() serves, in order: a slot not written since it was allocated (zeros), a slot with a
-// staged write (its buffer: never stale data), a slot read ahead (waiting for that read if
+// a buffer is needed), writes to consecutive slots as one vectored write (pwritev); completions are
+// reaped whenever the store is used.  An eviction waits only when every buffer is busy, or when its
+// slot's previous write is still in flight (two writes to one offset in flight at once could land
+// in either order).  Pages larger than 4 MiB (1 GiB) get no staging buffers: their writes go
+// straight from the frame and are waited for.  With O_DIRECT every buffer the kernel sees is
+// 4096-aligned (staging, cache, frames; a read into an unaligned caller's buffer goes through a
+// bounce page). read() serves, in order: a slot not written since it was allocated (zeros), a slot
+// with a staged write (its buffer: never stale data), a slot read ahead (waiting for that read if
 // needed), else the file; a read
 // of the file also reads ahead up to `readahead` following slots that hold data, into a cache of
 // 2 * readahead buffers.  Every completion is checked: an error or a short transfer sets error()
+// (a short write is first completed synchronously, so the error names the kernel's reason)
 // (naming the file, slot, offset and errno), after which write() and read() return false: the
 // MMU stops the run (no silent loss).  drain() waits for every write (end of a run).
 //
@@ -26,6 +27,8 @@
 //   io.queued() + io.in_flight() <= io.depth().
 // Not thread-safe: owned by one MMU's frame pool.
 #pragma once
+
+#include <sys/uio.h>
 
 #include <cstdint>
 #include <memory>
@@ -105,6 +108,8 @@ class FileSwap {
   void uncache(uint64_t slot);
   void read_ahead(uint64_t slot);
   bool write_direct(uint64_t slot, std::span<const std::byte> in);
+  struct Group;
+  int64_t finish_short_write(Group &g, uint64_t first_slot, uint64_t done);
   std::string where(uint64_t slot) const;
 
   uint64_t page_bytes_;
@@ -125,8 +130,14 @@ class FileSwap {
   std::vector<uint32_t> queued_bufs_;              // kQueued staging buffers, in queue order
   std::vector<Buf> cache_;                         // readahead entries (kFree/kInFlight/kReady)
   std::byte *bounce_ = nullptr;                    // O_DIRECT reads into unaligned buffers
-  uint32_t cache_next_ = 0;                        // round-robin victim
-  std::vector<uint8_t> written_;                   // per slot: holds a page written since alloc
+  // A vectored write of consecutive slots, indexed by its first staging buffer (its tag).
+  struct Group {
+    std::vector<uint32_t> members;  // staging buffers, slots leader.slot + 0, 1, ...
+    std::vector<iovec> iov;         // their memory, valid until the completion
+  };
+  std::vector<Group> groups_;
+  uint32_t cache_next_ = 0;       // round-robin victim
+  std::vector<uint8_t> written_;  // per slot: holds a page written since alloc
   bool demand_done_ = false;
   int64_t demand_res_ = 0;
   bool direct_done_ = false;

@@ -2,10 +2,10 @@
 // io_uring ring (liburing) or, when io_uring is refused or not wanted, through pread/pwrite with
 // the same interface and the same completion semantics.
 //
-// Use: prep_read/prep_write queue requests (each with a caller's tag); submit() hands all queued
-// requests to the kernel in one system call (sync mode: performs them now, in order); reap()
-// returns completions {tag, res}, res = bytes moved or -errno, exactly as the kernel reports them
-// (a short transfer is a res below the length asked: the caller decides).  Buffers must stay
+// Use: prep_read/prep_write/prep_writev queue requests (each with a caller's tag); submit() hands
+// all queued requests to the kernel in one system call (sync mode: performs them now, in order);
+// reap() returns completions {tag, res}, res = bytes moved or -errno, exactly as the kernel reports
+// them (a short transfer is a res below the length asked: the caller decides).  Buffers must stay
 // valid until their completion is reaped.  Requests in flight at once complete in any order.
 //
 // Mode: kUring needs the ring (open fails, naming the errno, if the kernel refuses it); kSync
@@ -19,6 +19,7 @@
 #pragma once
 
 #include <liburing.h>
+#include <sys/uio.h>
 #include <unistd.h>
 
 #include <cerrno>
@@ -97,6 +98,29 @@ class IoQueue {
   void prep_read(void *buf, uint32_t n, uint64_t off, uint64_t tag) {
     prep(true, buf, n, off, tag);
   }
+  // One write of iov[0, n) to consecutive bytes from off (pwritev); iov must stay valid until
+  // the completion is reaped.
+  void prep_writev(const iovec *iov, unsigned n, uint64_t off, uint64_t tag) {
+    HPMM_CHECK(fd_ >= 0, "IoQueue: not open");
+    HPMM_CHECK(has_room(), "IoQueue: more requests than its depth");
+    ++queued_;
+    if (!ring_up_) {
+      sync_ops_.push_back({false, nullptr, n, off, tag, iov});
+      return;
+    }
+    io_uring_sqe *sqe = next_sqe();
+    io_uring_prep_writev(sqe, fd_, iov, n, off);
+    io_uring_sqe_set_data64(sqe, tag);
+  }
+
+  // A synchronous pwritev (the rest of a short write): bytes written or -errno.
+  int64_t write_now(const iovec *iov, unsigned n, uint64_t off) const {
+    for (;;) {
+      const ssize_t r = pwritev(fd_, iov, static_cast<int>(n), static_cast<off_t>(off));
+      if (r >= 0) return r;
+      if (errno != EINTR) return -errno;
+    }
+  }
 
   // Hands every queued request to the kernel.  0, or -errno when the submission itself failed
   // (the requests' own errors arrive as completions).
@@ -161,10 +185,20 @@ class IoQueue {
   struct SyncOp {
     bool read;
     void *buf;
-    uint32_t n;
+    uint32_t n;  // bytes, or iovecs when iov != nullptr
     uint64_t off;
     uint64_t tag;
+    const iovec *iov = nullptr;
   };
+
+  io_uring_sqe *next_sqe() {
+    io_uring_sqe *sqe = io_uring_get_sqe(&ring_);
+    if (sqe == nullptr) {  // the SQ is full of requests a partial submit left: push them out
+      HPMM_CHECK(submit() == 0 && (sqe = io_uring_get_sqe(&ring_)) != nullptr,
+                 "IoQueue: no submission entry");
+    }
+    return sqe;
+  }
 
   void prep(bool read, void *buf, uint32_t n, uint64_t off, uint64_t tag) {
     HPMM_CHECK(fd_ >= 0, "IoQueue: not open");
@@ -174,11 +208,7 @@ class IoQueue {
       sync_ops_.push_back({read, buf, n, off, tag});
       return;
     }
-    io_uring_sqe *sqe = io_uring_get_sqe(&ring_);
-    if (sqe == nullptr) {  // the SQ is full of requests a partial submit left: push them out
-      HPMM_CHECK(submit() == 0 && (sqe = io_uring_get_sqe(&ring_)) != nullptr,
-                 "IoQueue: no submission entry");
-    }
+    io_uring_sqe *sqe = next_sqe();
     if (read)
       io_uring_prep_read(sqe, fd_, buf, n, off);
     else
@@ -189,8 +219,10 @@ class IoQueue {
   // One pread/pwrite, retried on EINTR: the completion result io_uring would give.
   int64_t run_sync(const SyncOp &op) const {
     for (;;) {
-      const ssize_t r = op.read ? pread(fd_, op.buf, op.n, static_cast<off_t>(op.off))
-                                : pwrite(fd_, op.buf, op.n, static_cast<off_t>(op.off));
+      const ssize_t r =
+          op.iov    ? pwritev(fd_, op.iov, static_cast<int>(op.n), static_cast<off_t>(op.off))
+          : op.read ? pread(fd_, op.buf, op.n, static_cast<off_t>(op.off))
+                    : pwrite(fd_, op.buf, op.n, static_cast<off_t>(op.off));
       if (r >= 0) return r;
       if (errno != EINTR) return -errno;
     }

@@ -227,3 +227,23 @@ Test(block_file, o_direct_on_a_disk_file_system_or_a_note) {
     std::free(buf);
   }
 }
+
+Test(uring_queue, vectored_write_of_consecutive_blocks) {
+  for (IoMode mode : {IoMode::kUring, IoMode::kSync}) {
+    std::string err;
+    BlockFile f = BlockFile::open(temp_path("writev"), false, false, &err);
+    cr_assert(f.ok(), "%s", err.c_str());
+    IoQueue q;
+    cr_assert(q.open(f.fd(), 4, mode, &err));
+    std::vector<unsigned char> a(kBlock, 'a'), b(kBlock, 'b'), c(kBlock, 'c');
+    iovec iov[3] = {{a.data(), kBlock}, {b.data(), kBlock}, {c.data(), kBlock}};
+    q.prep_writev(iov, 3, 2 * kBlock, 9);
+    cr_assert_eq(reap_all(q).at(9), 3 * kBlock);
+    std::vector<unsigned char> back(3 * kBlock);
+    q.prep_read(back.data(), 3 * kBlock, 2 * kBlock, 10);
+    cr_assert_eq(reap_all(q).at(10), 3 * kBlock);
+    cr_assert(back[0] == 'a' && back[kBlock] == 'b' && back[3 * kBlock - 1] == 'c');
+    // The rest of a short write, synchronously.
+    cr_assert_eq(q.write_now(iov, 2, 0), 2 * kBlock);
+  }
+}
