@@ -1,6 +1,7 @@
 // cli/main.cc: hpmm-sim's entry point: parse the command line (cli/options), build the source
 // and the machine, replay, print the report (cli/report).  Exit status: 0 success, 1 the run
 // failed (trace unreadable or malformed, output not writable, machine not buildable), 2 usage.
+#include <signal.h>
 #include <unistd.h>
 
 #include <cerrno>
@@ -102,6 +103,8 @@ int main(int argc, char **argv) {
   info.limit = o.limit;
   if (o.limit != 0) source = std::make_unique<cli::LimitSource>(std::move(source), o.limit);
 
+  // A file-size limit (RLIMIT_FSIZE) on the swap file must be an error (EFBIG), not SIGXFSZ.
+  if (!o.config.swap.path.empty()) signal(SIGXFSZ, SIG_IGN);
   auto mmu = sim::Mmu::create(o.config, &err);
   if (!mmu) return fail(1, "cannot build the simulated machine: " + err);
 
@@ -117,6 +120,7 @@ int main(int argc, char **argv) {
   if (!stats.valid())
     std::fprintf(stderr, "hpmm-sim: warning: the counters break an invariant of SimStats\n");
   info.backing = mmu->backing();
+  info.swap = mmu->swap_text();
   info.cycles = stats.cycles(o.config.cost);
   info.cycles_per_access = stats.cycles_per_access(o.config.cost);
 

@@ -107,16 +107,55 @@ bool takes_value(std::string_view f) {
                         "--region", "--policy", "--tlb", "--tlb-policy", "--ref-bits", "--levels",
                         "--seed", "--output", "--limit", "--pwc", "--cost"})
     if (f == v) return true;
+  for (const char *v : {"--swap", "--readahead", "--swap-io"})  // swap to a file
+    if (f == v) return true;
   return false;
 }
 bool is_switch(std::string_view f) {
   for (const char *v : {"--ifetch", "--json", "--csv", "--quiet", "--no-header", "--help"})
+    if (f == v) return true;
+  for (const char *v : {"--keep-swap", "--swap-direct", "--verify"})  // swap to a file
     if (f == v) return true;
   return false;
 }
 
 std::string resolve(const std::map<std::string, std::string> &flags,
                     const std::vector<std::string> &regions, Options *o);
+
+// --swap FILE, --keep-swap, --swap-direct, --readahead N, --swap-io auto|uring|sync, --verify.
+// A swap file or --verify turns data on (frames hold bytes).
+std::string resolve_swap(const std::map<std::string, std::string> &flags, SimConfig *c) {
+  auto has = [&](const char *f) { return flags.count(f) != 0; };
+  if (has("--swap")) {
+    c->swap.path = flags.at("--swap");
+    if (c->swap.path.empty()) return "--swap: empty file name";
+    c->data = true;
+  } else {
+    for (const char *f : {"--keep-swap", "--swap-direct", "--readahead", "--swap-io"})
+      if (has(f)) return std::string(f) + " needs --swap FILE";
+  }
+  c->swap.keep = has("--keep-swap");
+  c->swap.direct = has("--swap-direct");
+  if (has("--readahead")) {
+    uint64_t n = 0;
+    std::string bad = count_value(flags.at("--readahead"), 0, 64, &n);
+    if (!bad.empty()) return "--readahead: " + bad;
+    c->swap.readahead = static_cast<uint32_t>(n);
+  }
+  if (has("--swap-io")) {
+    const std::string v = flags.at("--swap-io");
+    bool found = false;
+    for (int i = 0; i < 3 && !found; ++i)
+      if (v == sim::name_of(static_cast<sim::SwapIo>(i))) {
+        c->swap.io = static_cast<sim::SwapIo>(i);
+        found = true;
+      }
+    if (!found) return "--swap-io: unknown value '" + v + "' (auto, uring or sync)";
+  }
+  c->verify = has("--verify");
+  if (c->verify) c->data = true;
+  return "";
+}
 
 }  // namespace
 
@@ -380,6 +419,7 @@ std::string resolve(const std::map<std::string, std::string> &flags,
     if (o->output.empty()) return "--output: empty file name";
   }
   o->quiet = has("--quiet");
+  if (!(bad = resolve_swap(flags, &c)).empty()) return bad;
 
   const unsigned va_bits = 12 + 9 * static_cast<unsigned>(c.levels);
   const uint64_t va_limit = uint64_t{1} << va_bits;

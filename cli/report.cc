@@ -121,6 +121,16 @@ void add_config(ReportNode &root, const sim::SimConfig &c, const RunInfo &info) 
   ReportNode &pwc = cfg.object("pwc");
   for (int i = 0; i < 3; ++i) pwc.add(kPwcNames[i], uint64_t{c.pwc_entries[i]});
   cfg.add("ifetch", c.ifetch);
+  cfg.add("data", c.data);
+  cfg.add("verify", c.verify);
+  if (!c.swap.path.empty()) {
+    ReportNode &sw = cfg.object("swap");
+    sw.add("path", c.swap.path);
+    sw.add("keep", c.swap.keep);
+    sw.add("direct", c.swap.direct);
+    sw.add("readahead", uint64_t{c.swap.readahead});
+    sw.add("io", std::string(sim::name_of(c.swap.io)));
+  }
   cfg.add("seed", c.seed);
   ReportNode &cost = cfg.object("cost");
   cost.add_real("l1_hit", c.cost.l1_hit);
@@ -130,6 +140,31 @@ void add_config(ReportNode &root, const sim::SimConfig &c, const RunInfo &info) 
   cost.add_real("minor_fault", c.cost.minor_fault);
   cost.add_real("major_fault", c.cost.major_fault);
   cost.add_real("writeback", c.cost.writeback);
+}
+
+void add_swap(ReportNode &root, const sim::SwapIoStats &w, const RunInfo &info) {
+  ReportNode &sw = root.object("swap");
+  sw.add("store", info.swap);
+  sw.add("reads", w.reads);
+  sw.add("reads_from_file", w.reads_from_file);
+  sw.add("reads_from_writeback", w.reads_from_writeback);
+  sw.add("reads_of_zero", w.reads_of_zero);
+  ReportNode &ra = sw.object("readahead");
+  ra.add("issued", w.readahead_issued);
+  ra.add("hits", w.readahead_hits);
+  sw.add("writes", w.writes);
+  sw.add("bytes_read", w.bytes_read);
+  sw.add("bytes_written", w.bytes_written);
+  sw.add("submits", w.submits);
+  sw.add("write_stalls", w.write_stalls);
+  sw.add("slots_high_water", w.slots_high_water);
+  ReportNode &us = sw.object("io_us");
+  us.add_real("major_fault_p50", w.fault_us_p50);
+  us.add_real("major_fault_p99", w.fault_us_p99);
+  us.add_real("writeback_p50", w.writeback_us_p50);
+  us.add_real("writeback_p99", w.writeback_us_p99);
+  us.add_real("write_complete_p50", w.write_io_us_p50);
+  us.add_real("write_complete_p99", w.write_io_us_p99);
 }
 
 void json_walk(const ReportNode &n, int depth, std::string *out) {
@@ -276,6 +311,12 @@ ReportNode build_report(const sim::SimConfig &config, const sim::SimStats &s, co
   root.add("writebacks", s.writebacks);
   root.add("shootdowns", s.shootdowns);
   root.add("resident_pages", s.resident_pages);
+  if (!config.swap.path.empty()) add_swap(root, s.swap, info);
+  if (config.verify) {
+    ReportNode &v = root.object("verify");
+    v.add("reads", s.verified_reads);
+    v.add("pages", s.verified_pages);
+  }
   root.add_real("cycles", info.cycles);
   root.add_real("cycles_per_access", info.cycles_per_access);
   root.add("backing", info.backing);
@@ -337,6 +378,23 @@ std::string format_text(const sim::SimConfig &c, const sim::SimStats &s, const R
   put("evictions       %llu (writebacks %llu, tlb shootdowns %llu)\n", u(s.evictions),
       u(s.writebacks), u(s.shootdowns));
   put("resident pages  %llu\n", u(s.resident_pages));
+  if (!c.swap.path.empty()) {
+    const sim::SwapIoStats &w = s.swap;
+    out += "swap file       " + info.swap + "\n";
+    put("swap reads      %llu (file %llu, write-back buffers %llu, readahead hits %llu of %llu "
+        "issued)\n",
+        u(w.reads), u(w.reads_from_file), u(w.reads_from_writeback), u(w.readahead_hits),
+        u(w.readahead_issued));
+    put("swap writes     %llu (%llu submits, %llu stalls; %llu slots used)\n", u(w.writes),
+        u(w.submits), u(w.write_stalls), u(w.slots_high_water));
+    put("swap i/o time   major fault p50 %.1f us, p99 %.1f us; write-back p50 %.1f us, p99 "
+        "%.1f us (model: %.0f and %.0f cycles)\n",
+        w.fault_us_p50, w.fault_us_p99, w.writeback_us_p50, w.writeback_us_p99, c.cost.major_fault,
+        c.cost.writeback);
+  }
+  if (c.verify)
+    put("verified        %llu reads, %llu pages after major faults: no byte lost\n",
+        u(s.verified_reads), u(s.verified_pages));
   put("cycles/access   %.3f (cost model: hpmm-sim(1))\n", info.cycles_per_access);
   out += "frame backing   " + info.backing + "\n";
   put("elapsed         %.3f s (%.1f M accesses/s)\n", info.seconds,

@@ -8,6 +8,8 @@
 //   tlb.l1.hits + tlb.l1.misses == translations
 //   tlb.l2.hits + tlb.l2.misses == tlb.l1.misses      (tlb.l2 present only with an L2)
 //   every rate is in [0, 1] and is 0 when its denominator is 0
+//   with a swap file: swap.reads == faults.major,  swap.writes == writebacks
+//                     (swap.* present only with --swap; verify.* only with --verify)
 #pragma once
 
 #include <cstdint>
@@ -30,6 +32,7 @@ struct RunInfo {
   double cycles = 0;             // SimStats::cycles(config.cost)
   double cycles_per_access = 0;  // SimStats::cycles_per_access(config.cost)
   double seconds = 0;            // wall-clock time of the replay
+  std::string swap;              // Mmu::swap_text()
 };
 
 // One named value; an object has children, a list has strings.

@@ -72,6 +72,17 @@ machine:
   --cost KEY=CYCLES,...    cost model: l1-hit, l2-hit, walk-ref, pwc-hit, minor-fault,
                            major-fault, writeback (defaults 1, 8, 25, 2, 2000, 200000, 20000)
 
+swap (a real file; implies data: frames hold bytes):
+  --swap FILE              evicted dirty pages go to FILE (created; must not exist), through
+                           io_uring; pools of other page sizes use FILE.2m, FILE.1g
+  --keep-swap              leave FILE at exit (else it is unlinked as soon as it is created)
+  --swap-direct            O_DIRECT (buffered, with a note, where the file system refuses it)
+  --readahead N            on a major fault also read the N following slots (0..64; default 0)
+  --swap-io auto|uring|sync  auto: io_uring, else pread/pwrite (HPMM_SIM_URING=off forces it);
+                           uring: fail if the kernel refuses io_uring; sync: pread/pwrite
+  --verify                 stamp every written 4 KiB chunk, check every read and every page a
+                           major fault brings back; a mismatch fails the run (works without --swap)
+
 output:
   --json                   the report as one JSON object (nested: tlb.l1.hits is
                            {"tlb":{"l1":{"hits":...}}})

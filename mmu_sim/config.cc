@@ -51,7 +51,25 @@ const char *name_of(RefBits r) {
   return r == RefBits::kEveryAccess ? "every-access" : "tlb-fill";
 }
 
+const char *name_of(SwapIo i) {
+  switch (i) {
+    case SwapIo::kAuto:
+      return "auto";
+    case SwapIo::kUring:
+      return "uring";
+    case SwapIo::kSync:
+      return "sync";
+  }
+  return "?";
+}
+
 std::string SimConfig::validate() const {
+  if (!swap.path.empty() && !data) return "swap.path: a swap file needs data (frames with bytes)";
+  if (swap.path.empty() &&
+      (swap.keep || swap.direct || swap.readahead != 0 || swap.io != SwapIo::kAuto))
+    return "swap: keep, direct, readahead and io need a swap file (swap.path)";
+  if (swap.readahead > 64) return "swap.readahead: at most 64 slots";
+  if (verify && !data) return "verify: needs data (frames with bytes)";
   if (levels != 4 && levels != 5) return "levels: must be 4 or 5";
   constexpr uint64_t kMaxSets = uint64_t{1} << 24, kMaxWays = 4096, kMaxEntries = kMaxSets;
   for (int i = 0; i < kPageSizeCount; ++i) {

@@ -64,6 +64,18 @@ struct CostModel {
   double writeback = 20000;
 };
 
+// Swap to a real file (mmu_sim/swap_file.hpp).  path "" = no file: with data on, evicted pages
+// stay in memory (MemorySwap); with data off, only slot numbers are counted (CountingSwap).
+enum class SwapIo : uint8_t { kAuto, kUring, kSync };  // auto: io_uring, else pread/pwrite
+const char *name_of(SwapIo);
+struct SwapConfig {
+  std::string path;        // the default page size's pool; other pools use path + ".2m"/".1g"
+  bool keep = false;       // leave the file at exit (else unlinked as soon as it is created)
+  bool direct = false;     // O_DIRECT (falls back to buffered I/O, with a note, if refused)
+  uint32_t readahead = 0;  // neighbouring slots read ahead on a major fault (0..64)
+  SwapIo io = SwapIo::kAuto;
+};
+
 struct SimConfig {
   PageSize page_size = PageSize::k4K;  // default page size of the address space
   std::vector<Region> regions;         // mixed page sizes
@@ -84,6 +96,10 @@ struct SimConfig {
   RefBits ref_bits = RefBits::kEveryAccess;
   bool ifetch = false;  // count instruction fetches (sources drop them otherwise)
   bool data = false;    // frames hold real bytes (load/store API); trace replay leaves it off
+  SwapConfig swap;      // a swap file (needs data)
+  // Replayed accesses stamp and check the bytes (needs data; load/store are then refused):
+  // see mmu_sim/verify_stamps.hpp.
+  bool verify = false;
   uint64_t seed = 1;
   CostModel cost;
 

@@ -6,9 +6,15 @@
 //   table.in_use(f)  <=>  pte[f] != nullptr  <=>  pte[f]->present() && pte[f]->pfn(size) == f
 //   dirty[f] == pte[f]->dirty()  (every write of D goes through mark_dirty)
 //   slot[f] != kNoSlot  =>  the swap store holds a copy of the page as it was when it came in
-//                           (a page brought in by a major fault keeps its slot; its copy is valid
-//                           until the page is written, and a dirty page is written back to it)
+//                           (a page brought in by a major fault keeps its slot while clean; in
+//                           data mode the first write frees the slot, whose copy is now stale,
+//                           for reuse -- as Linux frees a swap slot on a write fault -- and the
+//                           dirty page gets a slot again when it is written back; CountingSwap
+//                           keeps the slot and the write-back reuses it)
 //   data mode: chunk c of frame f reads as zeros while pending(f, c) (lazy zero fill, 4 KiB chunks)
+// A swap store that fails (FileSwap: I/O error, disk full) makes fault_in/evict go on with the
+// frame's bytes undefined (a failed read leaves zeros) and io_failed() true: the MMU stops the
+// run with the store's error() after the batch -- never a silent loss.
 // Eviction: a dirty victim is written to its slot (allocated on the first write-back) and its PTE
 // becomes "swapped, slot"; a clean victim with a slot becomes "swapped, slot" without a write; a
 // clean victim without a slot (a zero page never written) becomes empty: its next fault is minor.
@@ -20,6 +26,7 @@
 #include <cstdint>
 #include <cstring>
 #include <span>
+#include <utility>
 #include <vector>
 
 #include "base/check.hpp"
@@ -42,8 +49,9 @@ class FramePool {
     uint64_t victim_key;  // the evicted page's key (page base >> 12)
   };
 
-  // mem: nframes * page bytes of frame memory when S keeps data, else nullptr.
-  FramePool(PageSize size, uint32_t nframes, uint64_t seed, std::byte *mem, uint64_t max_slots)
+  // mem: nframes * page bytes of frame memory when S keeps data, else nullptr.  swap: the store,
+  // built for bytes_of(size) pages.
+  FramePool(PageSize size, uint32_t nframes, uint64_t seed, std::byte *mem, S swap)
       : size_(size),
         bytes_(bytes_of(size).value),
         chunks_(bytes_ / kChunk),
@@ -52,12 +60,14 @@ class FramePool {
         dirty_((uint64_t{nframes} + 63) / 64, 0),
         mem_(mem),
         pending_(S::kKeepsData ? (uint64_t{nframes} * chunks_ + 63) / 64 : 0, 0),
-        swap_(bytes_, max_slots) {}
+        swap_(std::move(swap)) {}
 
   PageSize size() const { return size_; }
   FrameTable<P> &table() { return table_; }
   const FrameTable<P> &table() const { return table_; }
   S &swap() { return swap_; }
+  const S &swap() const { return swap_; }
+  bool io_failed() const { return io_failed_; }
   Pte *pte_of(uint32_t frame) const { return meta_[frame].pte; }
   // Sets the dirty bit of the page in frame (in its PTE and in the pool's copy of it).
   void mark_dirty(uint32_t frame) { mark_dirty(frame, meta_[frame].pte); }
@@ -66,6 +76,12 @@ class FramePool {
     HPMM_ASSERT(meta_[frame].pte == pte);
     pte->set_dirty(true);
     dirty_[frame / 64] |= uint64_t{1} << (frame % 64);
+    if constexpr (S::kKeepsData) {
+      if (meta_[frame].slot != kNoSlot) {  // the swap copy is stale now: free it for reuse
+        swap_.free(meta_[frame].slot);
+        meta_[frame].slot = kNoSlot;
+      }
+    }
   }
   uint64_t page_bytes() const { return bytes_; }
 
@@ -87,9 +103,12 @@ class FramePool {
     meta_[r.frame] = {pte, slot};
     if constexpr (S::kKeepsData) {
       if (r.major) {
-        bool ok = swap_.read(slot, {frame_bytes(r.frame), bytes_});
-        HPMM_CHECK(ok, "swap: reading a page back failed");
-        set_pending(r.frame, false);
+        if (swap_.read(slot, {frame_bytes(r.frame), bytes_})) {
+          set_pending(r.frame, false);
+        } else {
+          io_failed_ = true;           // the store's error() says why
+          set_pending(r.frame, true);  // no stale bytes of the frame's last page
+        }
       } else {
         set_pending(r.frame, true);  // zero-filled when its data is first touched
       }
@@ -167,8 +186,7 @@ class FramePool {
         HPMM_CHECK(slot != kNoSlot, "swap: no free slot for a dirty page");
       }
       if constexpr (S::kKeepsData) {
-        bool ok = swap_.write(slot, {data(frame, 0, bytes_), bytes_});
-        HPMM_CHECK(ok, "swap: writing a page back failed");
+        if (!swap_.write(slot, {data(frame, 0, bytes_), bytes_})) io_failed_ = true;
       }
     }
     defer(v, slot != kNoSlot ? Pte::swapped_out(slot, size_) : Pte{});
@@ -212,6 +230,7 @@ class FramePool {
   uint32_t next_deferred_ = 0;
   std::byte *mem_;                 // frame memory (data mode), owned by the MMU
   std::vector<uint64_t> pending_;  // bit per chunk: still to be zero-filled (data mode)
+  bool io_failed_ = false;         // a swap read or write failed (data mode)
   S swap_;
 };
 

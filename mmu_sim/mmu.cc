@@ -109,6 +109,10 @@ std::unique_ptr<Mmu> Mmu::create(const SimConfig &config, std::string *error) {
       *error = "frames: not enough memory on this host for the frame tables and TLBs asked for";
     return nullptr;
   }
+  if (std::string e = impl->error(); !e.empty()) {  // the swap file could not be set up
+    if (error) *error = e;
+    return nullptr;
+  }
   impl->config = config;
   impl->memory = std::move(memory);
   return std::unique_ptr<Mmu>(new Mmu(std::move(impl)));
@@ -120,18 +124,22 @@ void Mmu::access(const Access &a) {
   impl_->run_batch({&a, 1});
 }
 
-void Mmu::load(uint64_t addr, void *out, size_t n) {
+bool Mmu::load(uint64_t addr, void *out, size_t n) {
   HPMM_CHECK(config().data, "Mmu::load needs SimConfig::data = true");
+  HPMM_CHECK(!config().verify, "Mmu::load: with verify the MMU owns the bytes");
   HPMM_CHECK(config().replacement != PageReplacement::kOpt,
              "Mmu::load: opt needs the future; replay it with run()");
   impl_->load(addr, out, n);
+  return impl_->error().empty();
 }
 
-void Mmu::store(uint64_t addr, const void *in, size_t n) {
+bool Mmu::store(uint64_t addr, const void *in, size_t n) {
   HPMM_CHECK(config().data, "Mmu::store needs SimConfig::data = true");
+  HPMM_CHECK(!config().verify, "Mmu::store: with verify the MMU owns the bytes");
   HPMM_CHECK(config().replacement != PageReplacement::kOpt,
              "Mmu::store: opt needs the future; replay it with run()");
   impl_->store(addr, in, n);
+  return impl_->error().empty();
 }
 
 std::string Mmu::run(AccessSource &source,
@@ -141,14 +149,18 @@ std::string Mmu::run(AccessSource &source,
   auto report = [&] {
     if (progress && ++batches % kProgressEvery == 0) progress(source);
   };
+  const bool check = config().data;  // only data mode can fail (swap I/O, verify)
+  auto failed = [&] { return check && !impl_->error().empty(); };
   if (config().replacement != PageReplacement::kOpt) {
     for (;;) {
       const size_t n = source.next(buf);
       if (n == 0) break;
       impl_->run_batch({buf.data(), n});
+      if (failed()) return impl_->error();
       report();
     }
     if (progress) progress(source);
+    if (check && !impl_->drain()) return impl_->error();
     return source.error();
   }
 
@@ -168,8 +180,11 @@ std::string Mmu::run(AccessSource &source,
   append_page_keys(RegionMap(c.page_size, c.regions), (uint64_t{1} << (12 + 9 * c.levels)) - 1,
                    c.ifetch, all, &keys);
   impl_->set_future(compute_next_use(keys));
-  for (size_t i = 0; i < all.size(); i += kBatch)
+  for (size_t i = 0; i < all.size(); i += kBatch) {
     impl_->run_batch({all.data() + i, std::min(kBatch, all.size() - i)});
+    if (failed()) return impl_->error();
+  }
+  if (check && !impl_->drain()) return impl_->error();
   HPMM_CHECK(impl_->translations() == keys.size(), "Mmu::run: opt pre-pass and replay disagree");
   if (progress) progress(source);
   return "";
@@ -177,6 +192,15 @@ std::string Mmu::run(AccessSource &source,
 
 SimStats Mmu::stats() const {
   return impl_->stats();
+}
+std::string Mmu::error() const {
+  return impl_->error();
+}
+bool Mmu::drain() {
+  return impl_->drain();
+}
+std::string Mmu::swap_text() const {
+  return impl_->swap_text();
 }
 const SimConfig &Mmu::config() const {
   return impl_->config;

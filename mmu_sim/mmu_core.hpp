@@ -29,6 +29,10 @@
 // (translations - L1 misses); only a configuration with several page sizes counts hits by size
 // as it goes.
 //
+// Data mode: a swap store that fails (FileSwap) or a --verify mismatch sets error(); Mmu::run
+// stops after the batch.  --verify replays through run_batch_verify (verify_stamps.hpp), off the
+// plain batch loop, which stays as it was for every other configuration.
+//
 // Speed measures that change no count (bench/sim_throughput.cc): a batch after a miss-heavy one
 // prefetches the PTEs of the accesses 8 ahead (where a walk has seen their page-table node);
 // a victim's PTE update is deferred (frame_pool.hpp) and settled before any walk reads it and at
@@ -39,15 +43,20 @@
 
 #include <algorithm>
 #include <bit>
+#include <cstdio>
 #include <cstring>
 #include <optional>
+#include <string>
+#include <type_traits>
 #include <vector>
 
 #include "base/check.hpp"
 #include "mmu_sim/frame_pool.hpp"
 #include "mmu_sim/mmu_impl.hpp"
 #include "mmu_sim/region_map.hpp"
+#include "mmu_sim/swap_file.hpp"
 #include "mmu_sim/tlb_hierarchy.hpp"
+#include "mmu_sim/verify_stamps.hpp"
 #include "mmu_sim/walk_cache.hpp"
 #include "pagetable/page_table.hpp"
 
@@ -58,14 +67,25 @@ concept HasFuture = requires(P p, std::span<const uint64_t> s) {
   p.set_future(s);
 };
 
+// The swap store of the pool of page size s: FileSwap takes the configuration's file options.
+template <SwapStore SW>
+SW make_swap_store(const SimConfig &c, PageSize s, uint64_t max_slots) {
+  if constexpr (std::is_constructible_v<SW, uint64_t, uint64_t, const SwapFileOptions &>)
+    return SW(bytes_of(s).value, max_slots, swap_file_options(c, s));
+  else
+    return SW(bytes_of(s).value, max_slots);
+}
+
 template <TlbReplacementPolicy TR, PageReplacementPolicy PR, SwapStore SW>
 class MmuCore final : public MmuImpl {
   static constexpr bool kData = SW::kKeepsData;
   static constexpr bool kOpt = HasFuture<PR>;
+  static constexpr bool kFile = std::is_same_v<SW, FileSwap>;
 
  public:
   MmuCore(const SimConfig &c, const FrameMemory &mem)
       : ifetch_(c.ifetch),
+        verify_(c.verify),
         touch_every_(c.ref_bits == RefBits::kEveryAccess || kOpt),
         va_mask_((uint64_t{1} << (12 + 9 * c.levels)) - 1),
         regions_(c.page_size, c.regions),
@@ -75,13 +95,16 @@ class MmuCore final : public MmuImpl {
     for (PageSize s : regions_.sizes_in_use()) {
       const int i = index_of(s);
       pool_[i].emplace(s, static_cast<uint32_t>(c.frames[i]), c.seed + 11 * (i + 1), mem.base(s),
-                       Pte::kMaxSwapSlot + 1);
+                       make_swap_store<SW>(c, s, Pte::kMaxSwapSlot + 1));
     }
     s_.has_l2 = tlb_.has_l2();
     multi_size_ = tlb_.size_count() > 1;
   }
 
   void run_batch(std::span<const Access> batch) override {
+    if constexpr (kData) {
+      if (verify_) return run_batch_verify(batch);
+    }
     Tally n = begin();
     const uint64_t walks0 = s_.walks;
     uint64_t t = n.t0;
@@ -208,6 +231,33 @@ class MmuCore final : public MmuImpl {
 
   uint64_t translations() const override { return s_.translations; }
 
+  std::string error() const override {
+    for (const auto &p : pool_)  // an I/O error first: a mismatch after it is its consequence
+      if (p && !p->swap().error().empty()) return std::string(p->swap().error());
+    if (!verify_error_.empty()) return verify_error_;
+    for (const auto &p : pool_)
+      if (p && p->io_failed()) return "swap: a page could not be written or read back";
+    return "";
+  }
+
+  bool drain() override {
+    bool ok = true;
+    for (auto &p : pool_)
+      if (p) ok = p->swap().drain() && ok;
+    return ok;
+  }
+
+  std::string swap_text() const override {
+    if constexpr (kFile) {
+      std::string out;
+      for (const auto &p : pool_)
+        if (p) out += (out.empty() ? "" : "; ") + p->swap().describe();
+      return out;
+    } else {
+      return kData ? "memory (no swap file)" : "slot numbers only (data off)";
+    }
+  }
+
   SimStats stats() const override {
     SimStats s = s_;
     s.accesses = s.reads + s.writes + s.ifetches;
@@ -219,6 +269,23 @@ class MmuCore final : public MmuImpl {
     s.resident_pages = 0;
     for (const auto &p : pool_)
       if (p) s.resident_pages += p->table().used();
+    if constexpr (kFile) {
+      uint64_t most = 0;
+      for (const auto &p : pool_) {
+        if (!p) continue;
+        const SwapIoStats io = p->swap().io_stats();
+        add_io(s.swap, io);
+        if (io.reads + io.writes >= most) {  // times: the busiest pool's
+          most = io.reads + io.writes;
+          s.swap.fault_us_p50 = io.fault_us_p50;
+          s.swap.fault_us_p99 = io.fault_us_p99;
+          s.swap.writeback_us_p50 = io.writeback_us_p50;
+          s.swap.writeback_us_p99 = io.writeback_us_p99;
+          s.swap.write_io_us_p50 = io.write_io_us_p50;
+          s.swap.write_io_us_p99 = io.write_io_us_p99;
+        }
+      }
+    }
     return s;
   }
 
@@ -275,6 +342,106 @@ class MmuCore final : public MmuImpl {
       }
       HPMM_CHECK(sum == hits, "mmu: L1 hits by size do not add up");
     }
+  }
+
+  static void add_io(SwapIoStats &a, const SwapIoStats &b) {
+    a.reads += b.reads;
+    a.reads_from_file += b.reads_from_file;
+    a.reads_from_writeback += b.reads_from_writeback;
+    a.readahead_hits += b.readahead_hits;
+    a.reads_of_zero += b.reads_of_zero;
+    a.readahead_issued += b.readahead_issued;
+    a.writes += b.writes;
+    a.bytes_read += b.bytes_read;
+    a.bytes_written += b.bytes_written;
+    a.submits += b.submits;
+    a.write_stalls += b.write_stalls;
+    a.slots_high_water += b.slots_high_water;
+  }
+
+  // --verify: the batch loop with every touched 4 KiB chunk stamped (writes) or checked (reads);
+  // counts as run_batch does.  Stops at the first mismatch (error() names it).
+  [[gnu::noinline]] void run_batch_verify(std::span<const Access> batch) {
+    const Tally n = begin();
+    uint64_t t = n.t0;
+    for (const Access &a : batch) {
+      if (!verify_error_.empty()) break;
+      switch (a.kind) {
+        case AccessKind::kLoad:
+          ++s_.reads;
+          verified_range(a.addr, a.size, false, t);
+          break;
+        case AccessKind::kStore:
+          ++s_.writes;
+          verified_range(a.addr, a.size, true, t);
+          break;
+        case AccessKind::kModify:
+          ++s_.reads;
+          ++s_.writes;
+          verified_range(a.addr, a.size, false, t);
+          verified_range(a.addr, a.size, true, t);
+          break;
+        case AccessKind::kIfetch:
+          if (ifetch_) {
+            ++s_.ifetches;
+            verified_range(a.addr, a.size, false, t);
+          }
+          break;
+      }
+    }
+    end(n, t);
+    settle_all();
+  }
+
+  // One translation per page of [addr, addr + size), as range(); then each 4 KiB chunk of the
+  // access in that page is stamped or checked.
+  void verified_range(uint64_t addr, uint64_t size, bool write, uint64_t &t) {
+    if constexpr (kData) {
+      addr &= va_mask_;
+      const uint64_t end = size > va_mask_ + 1 - addr ? va_mask_ + 1 : addr + (size ? size : 1);
+      for (;;) {
+        const Xlat x = translate(addr, write, t);
+        const uint64_t pb = bytes_of(x.size).value;
+        const uint64_t stop = std::min(end, (addr | (pb - 1)) + 1);
+        FramePool<PR, SW> &pool = *pool_[index_of(x.size)];
+        for (uint64_t c = addr >> 12; c <= (stop - 1) >> 12; ++c) {
+          std::byte *mem = pool.data(x.frame, (c << 12) & (pb - 1), VerifyStamps::kChunk);
+          if (write) {
+            stamps_.stamp(c, mem);
+          } else if (std::string bad = stamps_.check_header(c, mem); !bad.empty()) {
+            verify_failed(c, "a read", bad);
+            return;
+          } else {
+            ++s_.verified_reads;
+          }
+        }
+        if (stop >= end) return;
+        addr = stop;
+      }
+    }
+  }
+
+  // After a major fault brought the page [base, base + page) into frame: every chunk, every byte.
+  void verify_page(uint64_t base, PageSize size, uint32_t frame) {
+    if constexpr (kData) {
+      FramePool<PR, SW> &pool = *pool_[index_of(size)];
+      const uint64_t pb = bytes_of(size).value;
+      for (uint64_t off = 0; off < pb; off += VerifyStamps::kChunk) {
+        const std::string bad =
+            stamps_.check_chunk((base + off) >> 12, pool.data(frame, off, VerifyStamps::kChunk));
+        if (!bad.empty()) return verify_failed((base + off) >> 12, "a major fault", bad);
+      }
+      ++s_.verified_pages;
+    }
+  }
+
+  void verify_failed(uint64_t chunk, const char *what, const std::string &bad) {
+    if (!verify_error_.empty()) return;
+    char buf[128];
+    std::snprintf(buf, sizeof buf, "verify: access %llu, %s of 0x%llx: ",
+                  static_cast<unsigned long long>(s_.reads + s_.writes + s_.ifetches), what,
+                  static_cast<unsigned long long>(chunk << 12));
+    verify_error_ = buf + bad;
   }
 
   // Modify and ifetch: off the hot path.
@@ -418,6 +585,9 @@ class MmuCore final : public MmuImpl {
     } else {
       const auto in = pool.fault_in(base >> 12, pte, t);
       ++(in.major ? s_.faults_major : s_.faults_minor);
+      if constexpr (kData) {
+        if (verify_ && in.major && !pool.io_failed()) verify_page(base, size, in.frame);
+      }
       if (in.evicted) {
         ++s_.evictions;
         s_.writebacks += in.wrote_back;
@@ -482,6 +652,7 @@ class MmuCore final : public MmuImpl {
   SimStats s_;
   uint64_t size_hits_[kPageSizeCount] = {};  // L1 hits per size in this batch (several sizes)
   const bool ifetch_;
+  const bool verify_;
   const bool touch_every_;
   bool multi_size_;
   const uint64_t va_mask_;
@@ -491,6 +662,8 @@ class MmuCore final : public MmuImpl {
   PageTable pt_;
   std::optional<FramePool<PR, SW>> pool_[kPageSizeCount];
   std::vector<uint64_t> future_;  // OPT's next-use array (the policies hold spans of it)
+  VerifyStamps stamps_;           // --verify
+  std::string verify_error_;      // the first --verify mismatch
 
   // Where walks found level-1 page-table nodes, direct-mapped by va >> 21: a walk of a 4 KiB page
   // takes its PTE from here without a descent from the root (leaf_pte), and a miss-heavy batch

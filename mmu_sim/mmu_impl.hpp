@@ -47,6 +47,13 @@ class MmuImpl {
   // past the end: never again), for translations numbered from 0 (the MMU's first).
   virtual void set_future(std::vector<uint64_t> next_use) = 0;
   virtual uint64_t translations() const = 0;
+  // "" or why the run cannot go on: a swap I/O error (disk full, I/O error, short transfer) or a
+  // --verify mismatch.  Sticky.
+  virtual std::string error() const = 0;
+  // Waits for every swap write still in flight; false if one failed (error() says why).
+  virtual bool drain() = 0;
+  // The swap store in use ("hpmm.swap: io_uring, buffered, 256 write-back buffers").
+  virtual std::string swap_text() const = 0;
   virtual SimStats stats() const = 0;
   virtual bool valid() const = 0;
 };

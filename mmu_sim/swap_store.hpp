@@ -1,7 +1,9 @@
-// mmu_sim/swap_store.hpp: where evicted pages go.  One interface (the concept SwapStore) with two
-// implementations now: MemorySwap keeps the bytes (SimConfig::data on: data survives eviction)
-// and CountingSwap keeps only slot numbers (trace replay: nothing to copy).  The io_uring file
-// store comes later behind the same concept.
+// mmu_sim/swap_store.hpp: where evicted pages go.  One interface (the concept SwapStore) with
+// three implementations: MemorySwap keeps the bytes (SimConfig::data on: data survives eviction),
+// CountingSwap keeps only slot numbers (trace replay: nothing to copy), and FileSwap
+// (swap_file.hpp) writes them to a file through io_uring.  A store that can fail (FileSwap) says
+// why in error(); write()/read() return false from then on, and drain() waits for writes still
+// in flight.
 //
 // A slot holds one page of the store's page size.  Invariants (valid()):
 //   slots_in_use() + free slots == high water;   every free slot is < high water and listed once;
@@ -16,6 +18,7 @@
 #include <cstring>
 #include <memory>
 #include <span>
+#include <string_view>
 #include <vector>
 
 #include "base/check.hpp"
@@ -32,6 +35,8 @@ concept SwapStore = requires(S s, const S cs, uint64_t slot, std::span<const std
   s.free(slot);
   { s.write(slot, in) } -> std::same_as<bool>;  // in.size() == page bytes; false on I/O error
   { s.read(slot, out) } -> std::same_as<bool>;  // out.size() == page bytes
+  { s.drain() } -> std::same_as<bool>;          // every write done; false on an I/O error
+  { cs.error() } -> std::convertible_to<std::string_view>;  // "" unless an operation failed
   { cs.slots_in_use() } -> std::same_as<uint64_t>;
   { cs.valid() } -> std::same_as<bool>;
 };
@@ -83,6 +88,8 @@ class CountingSwap {
   bool read(uint64_t slot, std::span<std::byte> out) {
     return slot < slots_.high_water() && out.size() == page_bytes_;
   }
+  bool drain() { return true; }
+  std::string_view error() const { return {}; }
   uint64_t slots_in_use() const { return slots_.in_use(); }
   bool valid() const { return slots_.valid(); }
 
@@ -119,6 +126,8 @@ class MemorySwap {
       std::memset(out.data(), 0, page_bytes_);
     return true;
   }
+  bool drain() { return true; }
+  std::string_view error() const { return {}; }
   uint64_t slots_in_use() const { return slots_.in_use(); }
   bool valid() const { return slots_.valid() && buf_.size() >= slots_.high_water(); }
 
