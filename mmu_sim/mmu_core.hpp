@@ -399,8 +399,9 @@ class MmuCore final : public MmuImpl {
     if constexpr (kData) {
       addr &= va_mask_;
       const uint64_t end = size > va_mask_ + 1 - addr ? va_mask_ + 1 : addr + (size ? size : 1);
+      Hot h = hot_in();  // translate's registers; written back before every return
       for (;;) {
-        const Xlat x = translate(addr, write, t);
+        const Xlat x = translate(addr, write, t, h);
         const uint64_t pb = bytes_of(x.size).value;
         const uint64_t stop = std::min(end, (addr | (pb - 1)) + 1);
         FramePool<PR, SW> &pool = *pool_[index_of(x.size)];
@@ -409,15 +410,17 @@ class MmuCore final : public MmuImpl {
           if (write) {
             stamps_.stamp(c, mem);
           } else if (std::string bad = stamps_.check_header(c, mem); !bad.empty()) {
+            hot_out(h);
             verify_failed(c, "a read", bad);
             return;
           } else {
             ++s_.verified_reads;
           }
         }
-        if (stop >= end) return;
+        if (stop >= end) break;
         addr = stop;
       }
+      hot_out(h);
     }
   }
 
