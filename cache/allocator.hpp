@@ -164,9 +164,10 @@ class Allocator {
   // when p is inside the heap but not an object hpmm gave out, or is freed twice (as detectable).
   __attribute__((always_inline)) bool free(void *p, ThreadCache *tc) {
     uint64_t e = heap_.entry_of(p);
-    uint32_t cls = entry_class(e);
-    if (HPMM_LIKELY(cls != 0 && tc != nullptr)) {
-      uint32_t size = check_small(p, e, cls);
+    uint32_t slot = entry_slot(e);
+    if (HPMM_LIKELY(slot >= kMaxSpanPages && tc != nullptr)) {
+      check_small(p, slot);
+      uint32_t cls = slot / kMaxSpanPages;
       if (cls > 1) {
         uintptr_t *w = static_cast<uintptr_t *>(p);
         uintptr_t canary = reinterpret_cast<uintptr_t>(p) ^ cfg_.canary_key;
@@ -174,7 +175,7 @@ class Allocator {
         w[1] = canary;
       }
       HPMM_CHECK(tc->lists[cls].head != p, "double free of a small object");
-      if (HPMM_UNLIKELY(tc->push(p, cls, size))) overflow(tc, cls);
+      if (HPMM_UNLIKELY(tc->push(p, cls))) overflow(tc, cls);
       return true;
     }
     return free_slow(p, e);
@@ -281,21 +282,19 @@ class Allocator {
   }
 
  private:
-  // The object's offset in its span, from the entry: page index and offset in the page.
-  // Returns the class size.
-  static uint32_t check_small(const void *p, uint64_t e, uint32_t cls) {
-    uint32_t off = (entry_page(e) << kPageShift) |
-                   static_cast<uint32_t>(reinterpret_cast<uintptr_t>(p) & (kPageSize - 1));
-    HPMM_CHECK(is_object_start(off, cls),
+  // p must start an object: the check of its page's slot (class and page in span, from the
+  // entry) on p's offset in the page.
+  static void check_small(const void *p, uint32_t slot) {
+    uint32_t q = static_cast<uint32_t>(reinterpret_cast<uintptr_t>(p) & (kPageSize - 1));
+    HPMM_CHECK(is_object_start_in_page(q, slot),
                "free of an invalid pointer: inside a small object, not its start");
-    return kObjectStartChecks.c[cls].size;
   }
 
   // Small objects of a thread without a cache, large objects, foreign pointers.
   __attribute__((noinline)) bool free_slow(void *p, uint64_t e) {
     uint32_t cls = entry_class(e);
     if (cls != 0) {
-      check_small(p, e, cls);
+      check_small(p, entry_slot(e));
       if (cls > 1) {
         uintptr_t *w = static_cast<uintptr_t *>(p);
         uintptr_t canary = reinterpret_cast<uintptr_t>(p) ^ cfg_.canary_key;

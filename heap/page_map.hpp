@@ -4,8 +4,11 @@
 //
 // An entry packs what free() needs without touching the Span (one load on the fast path):
 //   bits  0..47  Span *            (metadata addresses are below 2^47)
-//   bits 48..55  size class        (0: a large object)
-//   bits 56..63  page index of this page in its span (small spans have at most 10 pages)
+//   bits 48..51  page index of this page in its span (small spans have at most 16 pages)
+//   bits 52..59  size class        (0: a large object)
+//   bits 60..63  zero
+// so e >> 48 is the page's slot class * 16 + page (heap/size_classes.hpp's object-start check)
+// and a small object's page has e >> 48 >= 16.
 // Invariants: for every page p of a small span s: get(p) == pack(s, s->cls, p - s.first page);
 // for a large span only its first page is entered; get(p) == 0 for every page no span covers
 // (entries are cleared when a span goes).
@@ -42,16 +45,21 @@ struct PageMapTraits {
 };
 
 inline uint64_t pack_entry(const Span *s, uint32_t cls, uint32_t page_in_span) {
-  return reinterpret_cast<uint64_t>(s) | (uint64_t{cls} << 48) | (uint64_t{page_in_span} << 56);
+  HPMM_ASSERT(page_in_span < kMaxSpanPages && cls < 256);
+  return reinterpret_cast<uint64_t>(s) | (uint64_t{cls} << 52) | (uint64_t{page_in_span} << 48);
 }
 inline Span *entry_span(uint64_t e) {
   return reinterpret_cast<Span *>(e & ((uint64_t{1} << 48) - 1));
 }
 inline uint32_t entry_class(uint64_t e) {
-  return static_cast<uint32_t>((e >> 48) & 0xff);
+  return static_cast<uint32_t>(e >> 52);
 }
 inline uint32_t entry_page(uint64_t e) {
-  return static_cast<uint32_t>(e >> 56);
+  return static_cast<uint32_t>((e >> 48) & (kMaxSpanPages - 1));
+}
+// class * kMaxSpanPages + page: the index of the page's object-start check.
+inline uint32_t entry_slot(uint64_t e) {
+  return static_cast<uint32_t>(e >> 48);
 }
 
 template <HeapOs Os>
