@@ -120,8 +120,8 @@ class Allocator {
     if (HPMM_UNLIKELY(p == nullptr)) {
       p = refill(cls, tc);
       if (p == nullptr) return nullptr;
+      if (cls > 1) static_cast<uintptr_t *>(p)[1] = 0;  // no canary on a live object
     }
-    if (cls > 1) static_cast<uintptr_t *>(p)[1] = 0;  // no canary on a live object
     return p;
   }
   // n bytes aligned to align (a power of two).
@@ -160,21 +160,21 @@ class Allocator {
   }
 
   // ---- free ----
-  // Frees p (not null).  Returns false when p is foreign (outside every arena); stops the program
-  // when p is inside the heap but not an object hpmm gave out, or is freed twice (as detectable).
+  // Frees p.  Returns false when p is foreign (outside every arena); stops the program when p is
+  // inside the heap but not an object hpmm gave out, or is freed twice (as detectable).  A null
+  // p is a no-op (it fails the page map's window test, so the fast path does not test for it).
   __attribute__((always_inline)) bool free(void *p, ThreadCache *tc) {
     uint64_t e = heap_.entry_of(p);
     uint32_t slot = entry_slot(e);
     if (HPMM_LIKELY(slot >= kMaxSpanPages && tc != nullptr)) {
       check_small(p, slot);
       uint32_t cls = slot / kMaxSpanPages;
-      if (cls > 1) {
-        uintptr_t *w = static_cast<uintptr_t *>(p);
-        uintptr_t canary = reinterpret_cast<uintptr_t>(p) ^ cfg_.canary_key;
-        HPMM_CHECK(w[1] != canary, "double free of a small object");
-        w[1] = canary;
-      }
-      HPMM_CHECK(tc->lists[cls].head != p, "double free of a small object");
+      FreeList &l = tc->lists[cls];
+      auto *w = reinterpret_cast<uintptr_t *>(static_cast<char *>(p) + l.canary_off);
+      uintptr_t canary = reinterpret_cast<uintptr_t>(p) ^ cfg_.canary_key;
+      HPMM_CHECK(*w != canary, "double free of a small object");
+      *w = canary;  // for 8-byte objects the link written by push replaces it
+      HPMM_CHECK(l.head != p, "double free of a small object");
       if (HPMM_UNLIKELY(tc->push(p, cls))) overflow(tc, cls);
       return true;
     }
@@ -292,6 +292,7 @@ class Allocator {
 
   // Small objects of a thread without a cache, large objects, foreign pointers.
   __attribute__((noinline)) bool free_slow(void *p, uint64_t e) {
+    if (p == nullptr) return true;
     uint32_t cls = entry_class(e);
     if (cls != 0) {
       check_small(p, entry_slot(e));

@@ -29,10 +29,19 @@ struct SizeClassInfo {
 #include "heap/size_class_table.inc"
 
 // Class for a request of n bytes, n <= kMaxSmallSize (n == 0 gets the 8-byte class).
+// The two halves (malloc's fast path tests the bounds itself): n <= 1024, and 1024 < n <= 32 KiB.
+inline uint32_t size_class_of_upto_1k(size_t n) {
+  HPMM_ASSERT(n <= 1024);
+  return kClassBySmall[(n + 7) >> 3];
+}
+inline uint32_t size_class_of_above_1k(size_t n) {
+  HPMM_ASSERT(n > 1024 && n <= kMaxSmallSize);
+  return kClassByLarge[(n - 1024 + 127) >> 7];
+}
 inline uint32_t size_class_of(size_t n) {
   HPMM_ASSERT(n <= kMaxSmallSize);
-  if (HPMM_LIKELY(n <= 1024)) return kClassBySmall[(n + 7) >> 3];
-  return kClassByLarge[(n - 1024 + 127) >> 7];
+  if (HPMM_LIKELY(n <= 1024)) return size_class_of_upto_1k(n);
+  return size_class_of_above_1k(n);
 }
 
 inline uint32_t class_size(uint32_t c) {
