@@ -68,13 +68,14 @@ class PageMap {
   explicit PageMap(Os *os) : tree_(kHeapPageMap, OsNodeSource<Os>{os}) {}
 
   // Reader.  The leaf node of the first span's 2 GiB window is remembered (hot_leaf_), so the
-  // common lookup is one load of that pointer and one of the entry, instead of the tree's walk
-  // from the root; other addresses walk the tree.
+  // common lookup is one subtraction and compare (the window test) and two loads, instead of the
+  // tree's walk from the root; other addresses walk the tree.
   uint64_t get(uintptr_t addr) const {
-    uint64_t key = addr >> kPageShift;
-    if (HPMM_LIKELY((key >> kLeafBits) == hot_hi_.load(std::memory_order_acquire)))
-      return Tree::load(hot_leaf_.load(std::memory_order_relaxed) + (key & kLeafMask));
-    return tree_.get(key);
+    uint64_t bytes = hot_bytes_.load(std::memory_order_acquire);
+    uint64_t d = addr - hot_start_.load(std::memory_order_relaxed);
+    if (HPMM_LIKELY(d < bytes))
+      return Tree::load(hot_leaf_.load(std::memory_order_relaxed) + (d >> kPageShift));
+    return tree_.get(addr >> kPageShift);
   }
   // Writer (page heap lock).  False when a node cannot be mapped.
   bool set(uintptr_t addr, uint64_t entry) {
@@ -83,7 +84,8 @@ class PageMap {
     if (hot_leaf_.load(std::memory_order_relaxed) == nullptr) {
       auto r = tree_.slot(key, 1, false);
       hot_leaf_.store(r.slot - (key & kLeafMask), std::memory_order_relaxed);
-      hot_hi_.store(key >> kLeafBits, std::memory_order_release);
+      hot_start_.store((key & ~kLeafMask) << kPageShift, std::memory_order_relaxed);
+      hot_bytes_.store(kLeafBytes, std::memory_order_release);
     }
     return true;
   }
@@ -99,11 +101,15 @@ class PageMap {
   static constexpr unsigned kLeafBits = kHeapPageMap.bits[0];
   static constexpr uint64_t kLeafMask = (uint64_t{1} << kLeafBits) - 1;
   Tree tree_;
-  // hot_leaf_ is written before hot_hi_ is published (release); a reader that sees a matching
-  // hot_hi_ (acquire) sees the leaf, so it needs no null test.  Until then hot_hi_ holds a value
-  // no key has (keys are < 2^51).
+  static constexpr uint64_t kLeafBytes = uint64_t{1} << (kLeafBits + kPageShift);
+  // The window [hot_start_, hot_start_ + hot_bytes_) of addresses whose entries are in
+  // hot_leaf_ (one leaf: 2^kLeafBits pages, aligned).  hot_leaf_ and hot_start_ are written once,
+  // under the page heap lock, before hot_bytes_ is published (release); a reader loads hot_bytes_
+  // first (acquire), so it either sees 0 (an empty window: no address matches) or sees the leaf
+  // and start too; it needs no null test.
   std::atomic<uint64_t *> hot_leaf_{nullptr};
-  std::atomic<uint64_t> hot_hi_{~uint64_t{0}};
+  std::atomic<uint64_t> hot_start_{0};
+  std::atomic<uint64_t> hot_bytes_{0};
 };
 
 }  // namespace hpmm
