@@ -166,8 +166,10 @@ class Allocator {
   __attribute__((always_inline)) bool free(void *p, ThreadCache *tc) {
     uint64_t e = heap_.entry_of(p);
     uint32_t slot = entry_slot(e);
-    if (HPMM_LIKELY(slot >= kMaxSpanPages && tc != nullptr)) {
-      check_small(p, slot);
+    // Slots 0..15 (large objects, and entry 0: foreign pointers, null) have no object starts, so
+    // this one test also tells a small object; a failed check is diagnosed by free_slow.
+    uint32_t q = static_cast<uint32_t>(reinterpret_cast<uintptr_t>(p) & (kPageSize - 1));
+    if (HPMM_LIKELY(is_object_start_in_page(q, slot) && tc != nullptr)) {
       uint32_t cls = slot / kMaxSpanPages;
       FreeList &l = tc->lists[cls];
       auto *w = reinterpret_cast<uintptr_t *>(static_cast<char *>(p) + l.canary_off);
@@ -290,7 +292,8 @@ class Allocator {
                "free of an invalid pointer: inside a small object, not its start");
   }
 
-  // Small objects of a thread without a cache, large objects, foreign pointers.
+  // Small objects of a thread without a cache, pointers inside small objects (which stop the
+  // program here), large objects, foreign pointers, null.
   __attribute__((noinline)) bool free_slow(void *p, uint64_t e) {
     if (p == nullptr) return true;
     uint32_t cls = entry_class(e);

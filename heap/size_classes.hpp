@@ -67,7 +67,8 @@ inline uint32_t object_index(uint32_t off, uint32_t c) {
 // so off is an object start  iff  off * mult mod 2^64 < limit = N * e  iff
 //   q * mult + base < limit (mod 2^64) with base = page * 8192 * mult mod 2^64.
 // (The division-free remainder test of Lemire, Kaser, Kurz, with the bound folded in.)  One
-// multiply, one add, one compare.  Slots of pages a class's span does not have: limit 0 (never).
+// multiply, one add, one compare.  Slots of pages a class's span does not have, and slots 0..15
+// (class 0: large objects and empty entries), have limit 0: nothing there starts a small object.
 inline constexpr uint32_t kMaxSpanPages = 16;  // slot = class * kMaxSpanPages + page in span
 struct ObjectStartCheck {
   uint64_t mult = 0;
