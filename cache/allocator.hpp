@@ -120,8 +120,8 @@ class Allocator {
     if (HPMM_UNLIKELY(p == nullptr)) {
       p = refill(cls, tc);
       if (p == nullptr) return nullptr;
+      if (cls > 1) static_cast<uintptr_t *>(p)[1] = 0;  // no canary on a live object
     }
-    if (cls > 1) static_cast<uintptr_t *>(p)[1] = 0;  // no canary on a live object
     return p;
   }
   // n bytes aligned to align (a power of two).
@@ -160,21 +160,24 @@ class Allocator {
   }
 
   // ---- free ----
-  // Frees p (not null).  Returns false when p is foreign (outside every arena); stops the program
-  // when p is inside the heap but not an object hpmm gave out, or is freed twice (as detectable).
+  // Frees p.  Returns false when p is foreign (outside every arena); stops the program when p is
+  // inside the heap but not an object hpmm gave out, or is freed twice (as detectable).  A null
+  // p is a no-op (it fails the page map's window test, so the fast path does not test for it).
   __attribute__((always_inline)) bool free(void *p, ThreadCache *tc) {
     uint64_t e = heap_.entry_of(p);
-    uint32_t cls = entry_class(e);
-    if (HPMM_LIKELY(cls != 0 && tc != nullptr)) {
-      uint32_t size = check_small(p, e, cls);
-      if (cls > 1) {
-        uintptr_t *w = static_cast<uintptr_t *>(p);
-        uintptr_t canary = reinterpret_cast<uintptr_t>(p) ^ cfg_.canary_key;
-        HPMM_CHECK(w[1] != canary, "double free of a small object");
-        w[1] = canary;
-      }
-      HPMM_CHECK(tc->lists[cls].head != p, "double free of a small object");
-      if (HPMM_UNLIKELY(tc->push(p, cls, size))) overflow(tc, cls);
+    uint32_t slot = entry_slot(e);
+    // Slots 0..15 (large objects, and entry 0: foreign pointers, null) have no object starts, so
+    // this one test also tells a small object; a failed check is diagnosed by free_slow.
+    uint32_t q = static_cast<uint32_t>(reinterpret_cast<uintptr_t>(p) & (kPageSize - 1));
+    if (HPMM_LIKELY(is_object_start_in_page(q, slot) && tc != nullptr)) {
+      uint32_t cls = slot / kMaxSpanPages;
+      FreeList &l = tc->lists[cls];
+      auto *w = reinterpret_cast<uintptr_t *>(static_cast<char *>(p) + l.canary_off);
+      uintptr_t canary = reinterpret_cast<uintptr_t>(p) ^ cfg_.canary_key;
+      HPMM_CHECK(*w != canary, "double free of a small object");
+      *w = canary;  // for 8-byte objects the link written by push replaces it
+      HPMM_CHECK(l.head != p, "double free of a small object");
+      if (HPMM_UNLIKELY(tc->push(p, cls))) overflow(tc, cls);
       return true;
     }
     return free_slow(p, e);
@@ -281,21 +284,21 @@ class Allocator {
   }
 
  private:
-  // The object's offset in its span, from the entry: page index and offset in the page.
-  // Returns the class size.
-  static uint32_t check_small(const void *p, uint64_t e, uint32_t cls) {
-    uint32_t off = (entry_page(e) << kPageShift) |
-                   static_cast<uint32_t>(reinterpret_cast<uintptr_t>(p) & (kPageSize - 1));
-    HPMM_CHECK(is_object_start(off, cls),
+  // p must start an object: the check of its page's slot (class and page in span, from the
+  // entry) on p's offset in the page.
+  static void check_small(const void *p, uint32_t slot) {
+    uint32_t q = static_cast<uint32_t>(reinterpret_cast<uintptr_t>(p) & (kPageSize - 1));
+    HPMM_CHECK(is_object_start_in_page(q, slot),
                "free of an invalid pointer: inside a small object, not its start");
-    return kObjectStartChecks.c[cls].size;
   }
 
-  // Small objects of a thread without a cache, large objects, foreign pointers.
+  // Small objects of a thread without a cache, pointers inside small objects (which stop the
+  // program here), large objects, foreign pointers, null.
   __attribute__((noinline)) bool free_slow(void *p, uint64_t e) {
+    if (p == nullptr) return true;
     uint32_t cls = entry_class(e);
     if (cls != 0) {
-      check_small(p, e, cls);
+      check_small(p, entry_slot(e));
       if (cls > 1) {
         uintptr_t *w = static_cast<uintptr_t *>(p);
         uintptr_t canary = reinterpret_cast<uintptr_t>(p) ^ cfg_.canary_key;

@@ -13,6 +13,7 @@
 // free tests both bounds with one branch: (int32(max_length - length) | headroom) < 0
 // (gperftools' trick).
 // Invariants (valid()): lists[c].length == the number of objects on lists[c];
+// lists[c].size == kSizeClasses[c].size; lists[c].canary_off == (size > 8 ? 8 : 0);
 // bytes() == max_bytes - headroom == sum(length * size); each list is acyclic.
 // Synchronisation: only the owning thread touches a ThreadCache, except the statistics reader,
 // which reads `length` racily (plain aligned loads; the numbers are advisory).
@@ -31,6 +32,11 @@ struct FreeList {
   uint32_t max_length = 1;
   uint32_t overages = 0;
   uint32_t low_water = 0;  // the least length since the last scavenge: objects nobody needed
+  uint32_t size = 0;       // kSizeClasses[class].size, next to head: malloc and free need both
+  // Byte offset of the double-free canary word in a free object: 8 (its second word), or 0 for
+  // 8-byte objects, which have no second word: there the canary is written and at once
+  // overwritten by the list link, so the fast paths need no test of the class.
+  uint32_t canary_off = 0;
 };
 
 struct ThreadCache {
@@ -43,6 +49,13 @@ struct ThreadCache {
   ThreadCache *prev = nullptr;  // the allocator's registry (its lock)
   ThreadCache *next = nullptr;
 
+  ThreadCache() {
+    for (uint32_t c = 0; c < kNumClasses; ++c) {
+      lists[c].size = kSizeClasses[c].size;
+      lists[c].canary_off = kSizeClasses[c].size > 8 ? 8 : 0;
+    }
+  }
+
   uint64_t bytes() const {
     return static_cast<uint64_t>(static_cast<int64_t>(max_bytes) - headroom);
   }
@@ -52,27 +65,30 @@ struct ThreadCache {
     max_bytes = m;
   }
 
-  // Pops an object of class c, or nullptr when the list is empty.
+  // Pops an object of class c, or nullptr when the list is empty.  Its canary word is cleared
+  // (a live object carries no canary; for 8-byte objects that is the stale link word).
   void *pop(uint32_t c) {
     FreeList &l = lists[c];
     void *p = l.head;
     if (__builtin_expect(p == nullptr, 0)) return nullptr;
+    uint32_t size = l.size;  // read before the stores below (p's link could alias it for gcc)
+    uint32_t canary_off = l.canary_off;
     l.head = *static_cast<void **>(p);
+    *reinterpret_cast<uintptr_t *>(static_cast<char *>(p) + canary_off) = 0;
     --l.length;
     if (l.length < l.low_water) l.low_water = l.length;
-    headroom += kSizeClasses[c].size;
+    headroom += size;
     return p;
   }
 
-  // Pushes p of class c, whose size is `size` (the caller may have it at hand); returns true when
-  // the list or the cache is now over its bound (the caller then calls the allocator's slow path).
-  bool push(void *p, uint32_t c, uint32_t size) {
-    HPMM_ASSERT(size == kSizeClasses[c].size);
+  // Pushes p of class c; returns true when the list or the cache is now over its bound (the
+  // caller then calls the allocator's slow path).
+  bool push(void *p, uint32_t c) {
     FreeList &l = lists[c];
     *static_cast<void **>(p) = l.head;
     l.head = p;
     ++l.length;
-    headroom -= size;
+    headroom -= l.size;
     return (static_cast<int64_t>(static_cast<int32_t>(l.max_length - l.length)) | headroom) < 0;
   }
 
@@ -107,7 +123,9 @@ struct ThreadCache {
       for (void *p = lists[c].head; p != nullptr && n <= lists[c].length;
            p = *static_cast<void **>(p))
         ++n;
-      if (n != lists[c].length) return false;
+      const FreeList &l = lists[c];
+      if (n != l.length || l.size != kSizeClasses[c].size || l.canary_off != (l.size > 8 ? 8u : 0u))
+        return false;
       b += uint64_t{n} * kSizeClasses[c].size;
     }
     return b == bytes();

@@ -4,8 +4,11 @@
 //
 // An entry packs what free() needs without touching the Span (one load on the fast path):
 //   bits  0..47  Span *            (metadata addresses are below 2^47)
-//   bits 48..55  size class        (0: a large object)
-//   bits 56..63  page index of this page in its span (small spans have at most 10 pages)
+//   bits 48..51  page index of this page in its span (small spans have at most 16 pages)
+//   bits 52..59  size class        (0: a large object)
+//   bits 60..63  zero
+// so e >> 48 is the page's slot class * 16 + page (heap/size_classes.hpp's object-start check)
+// and a small object's page has e >> 48 >= 16.
 // Invariants: for every page p of a small span s: get(p) == pack(s, s->cls, p - s.first page);
 // for a large span only its first page is entered; get(p) == 0 for every page no span covers
 // (entries are cleared when a span goes).
@@ -42,16 +45,21 @@ struct PageMapTraits {
 };
 
 inline uint64_t pack_entry(const Span *s, uint32_t cls, uint32_t page_in_span) {
-  return reinterpret_cast<uint64_t>(s) | (uint64_t{cls} << 48) | (uint64_t{page_in_span} << 56);
+  HPMM_ASSERT(page_in_span < kMaxSpanPages && cls < 256);
+  return reinterpret_cast<uint64_t>(s) | (uint64_t{cls} << 52) | (uint64_t{page_in_span} << 48);
 }
 inline Span *entry_span(uint64_t e) {
   return reinterpret_cast<Span *>(e & ((uint64_t{1} << 48) - 1));
 }
 inline uint32_t entry_class(uint64_t e) {
-  return static_cast<uint32_t>((e >> 48) & 0xff);
+  return static_cast<uint32_t>(e >> 52);
 }
 inline uint32_t entry_page(uint64_t e) {
-  return static_cast<uint32_t>(e >> 56);
+  return static_cast<uint32_t>((e >> 48) & (kMaxSpanPages - 1));
+}
+// class * kMaxSpanPages + page: the index of the page's object-start check.
+inline uint32_t entry_slot(uint64_t e) {
+  return static_cast<uint32_t>(e >> 48);
 }
 
 template <HeapOs Os>
@@ -60,13 +68,14 @@ class PageMap {
   explicit PageMap(Os *os) : tree_(kHeapPageMap, OsNodeSource<Os>{os}) {}
 
   // Reader.  The leaf node of the first span's 2 GiB window is remembered (hot_leaf_), so the
-  // common lookup is one load of that pointer and one of the entry, instead of the tree's walk
-  // from the root; other addresses walk the tree.
+  // common lookup is one subtraction and compare (the window test) and two loads, instead of the
+  // tree's walk from the root; other addresses walk the tree.
   uint64_t get(uintptr_t addr) const {
-    uint64_t key = addr >> kPageShift;
-    if (HPMM_LIKELY((key >> kLeafBits) == hot_hi_.load(std::memory_order_acquire)))
-      return Tree::load(hot_leaf_.load(std::memory_order_relaxed) + (key & kLeafMask));
-    return tree_.get(key);
+    uint64_t bytes = hot_bytes_.load(std::memory_order_acquire);
+    uint64_t d = addr - hot_start_.load(std::memory_order_relaxed);
+    if (HPMM_LIKELY(d < bytes))
+      return Tree::load(hot_leaf_.load(std::memory_order_relaxed) + (d >> kPageShift));
+    return tree_.get(addr >> kPageShift);
   }
   // Writer (page heap lock).  False when a node cannot be mapped.
   bool set(uintptr_t addr, uint64_t entry) {
@@ -75,7 +84,8 @@ class PageMap {
     if (hot_leaf_.load(std::memory_order_relaxed) == nullptr) {
       auto r = tree_.slot(key, 1, false);
       hot_leaf_.store(r.slot - (key & kLeafMask), std::memory_order_relaxed);
-      hot_hi_.store(key >> kLeafBits, std::memory_order_release);
+      hot_start_.store((key & ~kLeafMask) << kPageShift, std::memory_order_relaxed);
+      hot_bytes_.store(kLeafBytes, std::memory_order_release);
     }
     return true;
   }
@@ -91,11 +101,15 @@ class PageMap {
   static constexpr unsigned kLeafBits = kHeapPageMap.bits[0];
   static constexpr uint64_t kLeafMask = (uint64_t{1} << kLeafBits) - 1;
   Tree tree_;
-  // hot_leaf_ is written before hot_hi_ is published (release); a reader that sees a matching
-  // hot_hi_ (acquire) sees the leaf, so it needs no null test.  Until then hot_hi_ holds a value
-  // no key has (keys are < 2^51).
+  static constexpr uint64_t kLeafBytes = uint64_t{1} << (kLeafBits + kPageShift);
+  // The window [hot_start_, hot_start_ + hot_bytes_) of addresses whose entries are in
+  // hot_leaf_ (one leaf: 2^kLeafBits pages, aligned).  hot_leaf_ and hot_start_ are written once,
+  // under the page heap lock, before hot_bytes_ is published (release); a reader loads hot_bytes_
+  // first (acquire), so it either sees 0 (an empty window: no address matches) or sees the leaf
+  // and start too; it needs no null test.
   std::atomic<uint64_t *> hot_leaf_{nullptr};
-  std::atomic<uint64_t> hot_hi_{~uint64_t{0}};
+  std::atomic<uint64_t> hot_start_{0};
+  std::atomic<uint64_t> hot_bytes_{0};
 };
 
 }  // namespace hpmm

@@ -29,10 +29,19 @@ struct SizeClassInfo {
 #include "heap/size_class_table.inc"
 
 // Class for a request of n bytes, n <= kMaxSmallSize (n == 0 gets the 8-byte class).
+// The two halves (malloc's fast path tests the bounds itself): n <= 1024, and 1024 < n <= 32 KiB.
+inline uint32_t size_class_of_upto_1k(size_t n) {
+  HPMM_ASSERT(n <= 1024);
+  return kClassBySmall[(n + 7) >> 3];
+}
+inline uint32_t size_class_of_above_1k(size_t n) {
+  HPMM_ASSERT(n > 1024 && n <= kMaxSmallSize);
+  return kClassByLarge[(n - 1024 + 127) >> 7];
+}
 inline uint32_t size_class_of(size_t n) {
   HPMM_ASSERT(n <= kMaxSmallSize);
-  if (HPMM_LIKELY(n <= 1024)) return kClassBySmall[(n + 7) >> 3];
-  return kClassByLarge[(n - 1024 + 127) >> 7];
+  if (HPMM_LIKELY(n <= 1024)) return size_class_of_upto_1k(n);
+  return size_class_of_above_1k(n);
 }
 
 inline uint32_t class_size(uint32_t c) {
@@ -47,29 +56,58 @@ inline uint32_t object_index(uint32_t off, uint32_t c) {
   return static_cast<uint32_t>((uint64_t{off} * kSizeClasses[c].magic) >> 32);
 }
 
-// Whether byte offset off (< 2^32) of a span of class c is the start of one of its objects:
-// off % size == 0 (Lemire, Kaser, Kurz: n % d == 0 iff n * ceil(2^64 / d) mod 2^64 < that
-// constant, exact for 32-bit n) and off < objects * size.  One multiply, for free()'s check.
-// The entry also carries the class size, so free() reads one 16-byte record per class.
+// The object-start check of free(), per (class, page of the span): a "slot" c * 16 + page (the
+// page map entry carries it, heap/page_map.hpp), so free() needs one table record and the offset
+// q of p in its 8 KiB page.  With off = page * 8192 + q the offset in the span, s the class size,
+// N its objects:
+//   mult = ceil(2^64 / s), plus 1 when s divides 2^64, so e = mult * s - 2^64 is in [1, s];
+//   off = k * s        ->  off * mult == k * e (mod 2^64), which is < N * e  iff  k < N;
+//   off = k * s + r, 0 < r < s  ->  off * mult == k * e + r * mult lies in [mult, 2^64) (no wrap:
+//     k * e <= off < 2^17 and r * mult <= 2^64 + e - mult), and mult >= 2^49 > N * e;
+// so off is an object start  iff  off * mult mod 2^64 < limit = N * e  iff
+//   q * mult + base < limit (mod 2^64) with base = page * 8192 * mult mod 2^64.
+// (The division-free remainder test of Lemire, Kaser, Kurz, with the bound folded in.)  One
+// multiply, one add, one compare.  Slots of pages a class's span does not have, and slots 0..15
+// (class 0: large objects and empty entries), have limit 0: nothing there starts a small object.
+inline constexpr uint32_t kMaxSpanPages = 16;  // slot = class * kMaxSpanPages + page in span
 struct ObjectStartCheck {
-  uint64_t divisible = 0;  // ceil(2^64 / size)
-  uint32_t end = 0;        // objects * size
-  uint32_t size = 0;       // kSizeClasses[c].size
+  uint64_t mult = 0;
+  uint64_t base = 0;
+  uint64_t limit = 0;
 };
 inline constexpr auto kObjectStartChecks = [] {
   struct Table {
-    ObjectStartCheck c[kNumClasses];
+    ObjectStartCheck s[kNumClasses * kMaxSpanPages];
   } t{};
   for (int c = 1; c < kNumClasses; ++c) {
-    t.c[c].divisible = UINT64_MAX / kSizeClasses[c].size + 1;
-    t.c[c].end = uint32_t{kSizeClasses[c].objects} * kSizeClasses[c].size;
-    t.c[c].size = kSizeClasses[c].size;
+    uint64_t size = kSizeClasses[c].size;
+    uint64_t mult = UINT64_MAX / size + 1 + ((size & (size - 1)) == 0 ? 1 : 0);
+    uint64_t e = mult * size;  // mod 2^64
+    for (uint32_t pg = 0; pg < kSizeClasses[c].pages; ++pg) {
+      ObjectStartCheck &k = t.s[c * kMaxSpanPages + pg];
+      k.mult = mult;
+      k.base = uint64_t{pg} * kPageSize * mult;
+      k.limit = uint64_t{kSizeClasses[c].objects} * e;
+    }
   }
   return t;
 }();
+static_assert([] {
+  for (int c = 1; c < kNumClasses; ++c)
+    if (kSizeClasses[c].pages > kMaxSpanPages) return false;
+  return true;
+}());
+
+// Whether byte q (< kPageSize) of the page whose slot is `slot` starts an object.
+inline bool is_object_start_in_page(uint32_t q, uint32_t slot) {
+  const ObjectStartCheck &k = kObjectStartChecks.s[slot];
+  return q * k.mult + k.base < k.limit;
+}
+// Whether byte offset off of a span of class c is the start of one of its objects.
 inline bool is_object_start(uint32_t off, uint32_t c) {
-  const ObjectStartCheck &k = kObjectStartChecks.c[c];
-  return off * k.divisible < k.divisible && off < k.end;
+  uint32_t pg = off >> kPageShift;
+  if (pg >= kMaxSpanPages) return false;
+  return is_object_start_in_page(off & (kPageSize - 1), c * kMaxSpanPages + pg);
 }
 
 }  // namespace hpmm

@@ -81,6 +81,23 @@ inline ThreadCache *cache() {
   return __builtin_expect(tc != nullptr, 1) ? tc : cache_slow();
 }
 
+// malloc's fast path: an object of n bytes from the calling thread's cache, or nullptr when the
+// thread has no cache, n is large, or the list is empty (the caller then takes its slow path).
+// Bounds are tested small first, so the common request pays one compare.
+inline void *cache_alloc(size_t n) {
+  ThreadCache *tc = t_cache;
+  if (__builtin_expect(tc == nullptr, 0)) return nullptr;
+  uint32_t cls;
+  if (__builtin_expect(n <= 1024, 1)) {
+    cls = size_class_of_upto_1k(n);
+  } else if (n <= kMaxSmallSize) {
+    cls = size_class_of_above_1k(n);
+  } else {
+    return nullptr;
+  }
+  return tc->pop(cls);  // clears the canary word
+}
+
 }  // namespace hpmm::shim
 
 #pragma GCC visibility pop

@@ -53,7 +53,7 @@ __attribute__((noinline)) void foreign(void *p) {
 }
 
 __attribute__((noinline)) void free_slow(void *p) {
-  if (!ready()) return;  // nothing was given out yet: p is foreign
+  if (p == nullptr || !ready()) return;  // nothing was given out yet: p is foreign
   if (!heap().free(p, cache())) foreign(p);
 }
 
@@ -104,20 +104,14 @@ void fill_mallinfo2(struct mallinfo2 *mi) {
 extern "C" {
 
 void *malloc(size_t n) noexcept {
-  ThreadCache *tc = t_cache;
-  if (__builtin_expect(tc != nullptr && n <= kMaxSmallSize, 1)) {
-    uint32_t cls = size_class_of(n);
-    void *p = tc->pop(cls);
-    if (__builtin_expect(p != nullptr, 1)) {
-      if (cls > 1) static_cast<uintptr_t *>(p)[1] = 0;  // no canary on a live object
-      return p;
-    }
-  }
+  void *p = cache_alloc(n);
+  if (__builtin_expect(p != nullptr, 1)) return p;
   return malloc_slow(n);
 }
 
+// free(NULL) takes the same path as any pointer: the page map finds no small object there, and
+// the allocator's slow path returns at once.
 void free(void *p) noexcept {
-  if (p == nullptr) return;
   ThreadCache *tc = t_cache;
   if (__builtin_expect(tc != nullptr, 1)) {
     if (__builtin_expect(!heap().free(p, tc), 0)) foreign(p);

@@ -28,15 +28,8 @@ namespace {
 
 inline void *try_alloc(size_t n, size_t align) {
   if (align <= 16) {
-    ThreadCache *tc = t_cache;
-    if (__builtin_expect(tc != nullptr && n <= kMaxSmallSize, 1)) {
-      uint32_t cls = size_class_of(n);
-      void *p = tc->pop(cls);
-      if (__builtin_expect(p != nullptr, 1)) {
-        if (cls > 1) static_cast<uintptr_t *>(p)[1] = 0;  // no canary on a live object
-        return p;
-      }
-    }
+    void *p = cache_alloc(n);
+    if (__builtin_expect(p != nullptr, 1)) return p;
     return heap().alloc(n, cache());
   }
   return heap().alloc_aligned(n, align, cache());
@@ -81,15 +74,8 @@ __attribute__((noinline)) void *new_nothrow(size_t n, size_t align) noexcept {
 }
 
 inline void *new_impl(size_t n) {
-  ThreadCache *tc = t_cache;
-  if (__builtin_expect(tc != nullptr && n <= kMaxSmallSize, 1)) {
-    uint32_t cls = size_class_of(n);
-    void *p = tc->pop(cls);
-    if (__builtin_expect(p != nullptr, 1)) {
-      if (cls > 1) static_cast<uintptr_t *>(p)[1] = 0;
-      return p;
-    }
-  }
+  void *p = cache_alloc(n);
+  if (__builtin_expect(p != nullptr, 1)) return p;
   return new_slow(n, 16);
 }
 

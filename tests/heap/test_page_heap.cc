@@ -71,11 +71,13 @@ Test(page_map, every_page_of_every_span) {
         cr_assert_eq(entry_span(e), s);
         cr_assert_eq(entry_class(e), s->cls);
         cr_assert_eq(entry_page(e), i);
+        cr_assert_eq(entry_slot(e), s->cls * kMaxSpanPages + i);  // free()'s check record
       }
     }
   }
   cr_assert_eq(h.span_of(reinterpret_cast<void *>(large->start)), large);
   cr_assert_eq(entry_class(h.entry_of(reinterpret_cast<void *>(large->start))), 0u);
+  cr_assert_lt(entry_slot(h.entry_of(reinterpret_cast<void *>(large->start))), kMaxSpanPages);
   Span *first = spans[0];
   uintptr_t addr = first->start;
   h.delete_span(first);

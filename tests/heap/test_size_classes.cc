@@ -92,5 +92,9 @@ Test(size_classes, object_start_check_exact_for_every_offset) {
       bool want = off % s == 0 && off / s < kSizeClasses[c].objects;
       if (is_object_start(off, c) != want) cr_assert_fail("class %d offset %u", c, off);
     }
+    // Past the span (pages it does not have, up to kMaxSpanPages) nothing is an object start.
+    for (uint32_t off = bytes; off < kMaxSpanPages * kPageSize; off += kPageSize / 4)
+      cr_assert_not(is_object_start(off, c), "class %d offset %u past the span", c, off);
+    cr_assert_not(is_object_start(kMaxSpanPages * kPageSize, c), "class %d", c);
   }
 }
