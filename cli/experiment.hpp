@@ -10,6 +10,7 @@
 #pragma once
 
 #include <cstdint>
+#include <initializer_list>
 #include <memory>
 #include <span>
 #include <string>
@@ -19,6 +20,8 @@
 #include "mmu_sim/access.hpp"
 
 namespace hpmm::cli {
+
+struct RunInfo;  // cli/report.hpp
 
 enum class Experiment : uint8_t { kSweep, kMrc, kWss, kMulti };
 
@@ -62,8 +65,15 @@ int experiment_main(int argc, const char *const *argv);
 // Reads a whole source into memory; "" or the source's error.
 std::string read_all(sim::AccessSource &src, std::vector<sim::Access> *out);
 // Opens the source the options describe (trace or workload, cut at --limit); nullptr with
-// *error on failure.
-std::unique_ptr<sim::AccessSource> open_source(const Options &o, std::string *error);
+// *error on failure.  info, if given, gets the source's description, format and limit.
+std::unique_ptr<sim::AccessSource> open_source(const Options &o, std::string *error,
+                                               RunInfo *info = nullptr);
+// The experiments' output checks, before any work: every table path writable, and for a plot
+// gnuplot found (*gnuplot) and the plot path writable.  "" or the first problem.
+std::string check_outputs(std::initializer_list<const std::string *> tables,
+                          const std::string &plot, std::string *gnuplot);
+// Prints "hpmm-sim: what" on stderr; returns 1 (the run failed).
+int report_failure(const std::string &what);
 
 // An AccessSource over accesses held in memory (shared, read-only: many may read one vector
 // from several threads).

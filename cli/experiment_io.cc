@@ -14,6 +14,7 @@
 
 #include "cli/experiment.hpp"
 #include "cli/limit_source.hpp"
+#include "cli/report.hpp"
 #include "mmu_sim/trace_reader.hpp"
 #include "mmu_sim/workload.hpp"
 
@@ -29,7 +30,8 @@ std::string read_all(sim::AccessSource &src, std::vector<sim::Access> *out) {
   return src.error();
 }
 
-std::unique_ptr<sim::AccessSource> open_source(const Options &o, std::string *error) {
+std::unique_ptr<sim::AccessSource> open_source(const Options &o, std::string *error,
+                                               RunInfo *info) {
   std::unique_ptr<sim::AccessSource> source;
   if (o.has_trace) {
     sim::TraceOptions topt;
@@ -37,12 +39,39 @@ std::unique_ptr<sim::AccessSource> open_source(const Options &o, std::string *er
     topt.format = o.format;
     topt.ifetch = o.config.ifetch;
     topt.address_bits = 12 + 9 * static_cast<unsigned>(o.config.levels);
-    source = sim::TraceReader::open(o.trace, topt, error);
+    auto reader = sim::TraceReader::open(o.trace, topt, error);
+    if (!reader) return nullptr;
+    if (info) {
+      info->format = sim::name_of(reader->format());
+      info->format_detected = reader->detected();
+    }
+    source = std::move(reader);
   } else {
     source = sim::make_workload(o.workload, o.config.seed);
   }
-  if (source && o.limit != 0) source = std::make_unique<LimitSource>(std::move(source), o.limit);
+  if (info) {
+    info->source = source->describe();
+    info->limit = o.limit;
+  }
+  if (o.limit != 0) source = std::make_unique<LimitSource>(std::move(source), o.limit);
   return source;
+}
+
+std::string check_outputs(std::initializer_list<const std::string *> tables,
+                          const std::string &plot, std::string *gnuplot) {
+  std::string err;
+  for (const std::string *p : tables)
+    if (!p->empty() && !(err = check_writable(*p)).empty()) return err;
+  if (!plot.empty()) {
+    if (!(err = find_gnuplot(gnuplot)).empty()) return err;
+    if (!(err = check_writable(plot)).empty()) return err;
+  }
+  return "";
+}
+
+int report_failure(const std::string &what) {
+  std::fprintf(stderr, "hpmm-sim: %s\n", what.c_str());
+  return 1;
 }
 
 size_t SpanSource::next(std::span<sim::Access> out) {

@@ -201,18 +201,11 @@ MultiResult simulate(const ExperimentOptions &o, unsigned n, std::string *error)
 }  // namespace
 
 int run_multi(const ExperimentOptions &o) {
-  auto fail = [](const std::string &what) {
-    std::fprintf(stderr, "hpmm-sim: %s\n", what.c_str());
-    return 1;
-  };
+  const auto fail = report_failure;
   if (o.policies[0] == sim::PageReplacement::kOpt)
     return fail("multi: opt needs the future of the interleaving; choose another --policy");
   std::string err, gnuplot;
-  if (!o.csv.empty() && !(err = check_writable(o.csv)).empty()) return fail(err);
-  if (!o.plot.empty()) {
-    if (!(err = find_gnuplot(&gnuplot)).empty()) return fail(err);
-    if (!(err = check_writable(o.plot)).empty()) return fail(err);
-  }
+  if (!(err = check_outputs({&o.csv}, o.plot, &gnuplot)).empty()) return fail(err);
   const uint64_t span = o.base.workload.end();
   if (span > (uint64_t{1} << 40))
     return fail("multi: the workload reaches past 2^40, the region of one program");

@@ -60,16 +60,9 @@ std::string sweep_csv(const std::vector<SweepRow> &rows) {
 }  // namespace
 
 int run_sweep(const ExperimentOptions &o) {
-  auto fail = [](const std::string &what) {
-    std::fprintf(stderr, "hpmm-sim: %s\n", what.c_str());
-    return 1;
-  };
+  const auto fail = report_failure;
   std::string err, gnuplot;
-  if (!o.csv.empty() && !(err = check_writable(o.csv)).empty()) return fail(err);
-  if (!o.plot.empty()) {
-    if (!(err = find_gnuplot(&gnuplot)).empty()) return fail(err);
-    if (!(err = check_writable(o.plot)).empty()) return fail(err);
-  }
+  if (!(err = check_outputs({&o.csv}, o.plot, &gnuplot)).empty()) return fail(err);
   auto source = open_source(o.base, &err);
   if (!source) return fail(err);
   const std::string what = source->describe();

@@ -15,17 +15,9 @@
 namespace hpmm::cli {
 
 int run_wss(const ExperimentOptions &o) {
-  auto fail = [](const std::string &what) {
-    std::fprintf(stderr, "hpmm-sim: %s\n", what.c_str());
-    return 1;
-  };
+  const auto fail = report_failure;
   std::string err, gnuplot;
-  for (const std::string *p : {&o.csv, &o.lifetime_csv})
-    if (!p->empty() && !(err = check_writable(*p)).empty()) return fail(err);
-  if (!o.plot.empty()) {
-    if (!(err = find_gnuplot(&gnuplot)).empty()) return fail(err);
-    if (!(err = check_writable(o.plot)).empty()) return fail(err);
-  }
+  if (!(err = check_outputs({&o.csv, &o.lifetime_csv}, o.plot, &gnuplot)).empty()) return fail(err);
   auto source = open_source(o.base, &err);
   if (!source) return fail(err);
   const std::string what = source->describe();

@@ -84,24 +84,8 @@ int main(int argc, char **argv) {
     return fail(1, "cannot write '" + o.output + "': " + std::strerror(errno));
 
   cli::RunInfo info;
-  std::unique_ptr<sim::AccessSource> source;
-  if (o.has_trace) {
-    sim::TraceOptions topt;
-    topt.detect = !o.format_given;
-    topt.format = o.format;
-    topt.ifetch = o.config.ifetch;
-    topt.address_bits = 12 + 9 * static_cast<unsigned>(o.config.levels);
-    auto reader = sim::TraceReader::open(o.trace, topt, &err);
-    if (!reader) return fail(1, err);
-    info.format = sim::name_of(reader->format());
-    info.format_detected = reader->detected();
-    source = std::move(reader);
-  } else {
-    source = sim::make_workload(o.workload, o.config.seed);
-  }
-  info.source = source->describe();
-  info.limit = o.limit;
-  if (o.limit != 0) source = std::make_unique<cli::LimitSource>(std::move(source), o.limit);
+  std::unique_ptr<sim::AccessSource> source = cli::open_source(o, &err, &info);
+  if (!source) return fail(1, err);
 
   // A file-size limit (RLIMIT_FSIZE) on the swap file must be an error (EFBIG), not SIGXFSZ.
   if (!o.config.swap.path.empty()) signal(SIGXFSZ, SIG_IGN);

@@ -9,14 +9,15 @@
 // in either order).  Pages larger than 4 MiB (1 GiB) get no staging buffers: their writes go
 // straight from the frame and are waited for.  With O_DIRECT every buffer the kernel sees is
 // 4096-aligned (staging, cache, frames; a read into an unaligned caller's buffer goes through a
-// bounce page). read() serves, in order: a slot not written since it was allocated (zeros), a slot
-// with a staged write (its buffer: never stale data), a slot read ahead (waiting for that read if
-// needed), else the file; a read
-// of the file also reads ahead up to `readahead` following slots that hold data, into a cache of
-// 2 * readahead buffers.  Every completion is checked: an error or a short transfer sets error()
-// (a short write is first completed synchronously, so the error names the kernel's reason)
-// (naming the file, slot, offset and errno), after which write() and read() return false: the
-// MMU stops the run (no silent loss).  drain() waits for every write (end of a run).
+// bounce page).
+// read() serves, in order: a slot not written since it was allocated (zeros); a slot with a
+// staged write (its buffer: never stale data); a slot read ahead (waiting for that read if
+// needed); else the file, and a read of the file also reads ahead up to `readahead` following
+// slots that hold data, into a cache of 2 * readahead buffers.
+// Every completion is checked: an error or a short transfer (a short write is first completed
+// synchronously, so the error names the kernel's reason) sets error(), naming the file, slot,
+// offset and errno; after it write() and read() return false and the MMU stops the run (no
+// silent loss).  drain() waits for every write (end of a run).
 //
 // Invariants (valid()):
 //   slots_in_use() + free slots == slots_high_water();

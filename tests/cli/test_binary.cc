@@ -3,9 +3,6 @@
 // flag or file:line and the documented exit status; end-to-end runs give a JSON report whose
 // counters are consistent, a CSV header and row, and the same counts from a file and stdin.
 #include <criterion/criterion.h>
-#include <fcntl.h>
-#include <spawn.h>
-#include <sys/wait.h>
 #include <unistd.h>
 
 #include <cstdlib>
@@ -16,69 +13,18 @@
 #include <vector>
 
 #include "tests/cli/json_flat.hpp"
-
-extern char **environ;
+#include "tests/cli/sim_runner.hpp"
 
 namespace {
 
-struct Run {
-  int status = -1;  // exit status, or 128 + signal
-  std::string out, err;
-};
-
-std::string slurp(const std::string &path) {
-  std::ifstream f(path, std::ios::binary);
-  std::stringstream ss;
-  ss << f.rdbuf();
-  return ss.str();
-}
-
-std::string data_path(const char *name) {
-  std::string here = __FILE__;  // tests/cli/test_binary.cc, relative to the tree's root
-  return here.substr(0, here.rfind('/')) + "/data/" + name;
-}
-
-std::string temp_file(const std::string &content) {
-  char path[] = "/tmp/hpmm_cli_test_XXXXXX";
-  int fd = mkstemp(path);
-  cr_assert(fd >= 0);
-  cr_assert_eq(write(fd, content.data(), content.size()), static_cast<ssize_t>(content.size()));
-  close(fd);
-  return path;
-}
+using Run = hpmm::test::SimRun;
+using hpmm::test::data_path;
+using hpmm::test::slurp;
+using hpmm::test::temp_file;
 
 // Runs hpmm-sim with args; stdin from the file stdin_path ("" = /dev/null).
 Run sim(std::vector<std::string> args, const std::string &stdin_path = "") {
-  const char *bin = std::getenv("HPMM_SIM");
-  if (bin == nullptr || *bin == '\0') {
-    cr_skip_test(
-        "HPMM_SIM is not set: run through scripts/run-tests.sh (make test), or set "
-        "HPMM_SIM=build/debug/hpmm-sim");
-  }
-  std::string out_path = temp_file(""), err_path = temp_file("");
-  posix_spawn_file_actions_t fa;
-  posix_spawn_file_actions_init(&fa);
-  posix_spawn_file_actions_addopen(&fa, 0, stdin_path.empty() ? "/dev/null" : stdin_path.c_str(),
-                                   O_RDONLY, 0);
-  posix_spawn_file_actions_addopen(&fa, 1, out_path.c_str(), O_WRONLY | O_TRUNC, 0);
-  posix_spawn_file_actions_addopen(&fa, 2, err_path.c_str(), O_WRONLY | O_TRUNC, 0);
-  args.insert(args.begin(), bin);
-  std::vector<char *> argv;
-  for (std::string &a : args) argv.push_back(a.data());
-  argv.push_back(nullptr);
-  pid_t pid;
-  int rc = posix_spawn(&pid, bin, &fa, nullptr, argv.data(), environ);
-  posix_spawn_file_actions_destroy(&fa);
-  cr_assert_eq(rc, 0, "cannot start %s", bin);
-  int ws = 0;
-  cr_assert_eq(waitpid(pid, &ws, 0), pid);
-  Run r;
-  r.status = WIFEXITED(ws) ? WEXITSTATUS(ws) : 128 + WTERMSIG(ws);
-  r.out = slurp(out_path);
-  r.err = slurp(err_path);
-  unlink(out_path.c_str());
-  unlink(err_path.c_str());
-  return r;
+  return hpmm::test::run_sim(std::move(args), {stdin_path, nullptr, {}});
 }
 
 void expect_failure(std::vector<std::string> args, int status, const std::string &what) {

@@ -4,9 +4,6 @@
 // control, plots in PNG and SVG (when gnuplot is installed), and every bad input exiting non-zero
 // with a message that names it.
 #include <criterion/criterion.h>
-#include <fcntl.h>
-#include <spawn.h>
-#include <sys/wait.h>
 #include <unistd.h>
 
 #include <cstdlib>
@@ -17,75 +14,18 @@
 #include <vector>
 
 #include "tests/cli/json_flat.hpp"
-
-extern char **environ;
+#include "tests/cli/sim_runner.hpp"
 
 namespace {
 
-struct Run {
-  int status = -1;
-  std::string out, err;
-};
-
-std::string slurp(const std::string &path) {
-  std::ifstream f(path, std::ios::binary);
-  std::stringstream ss;
-  ss << f.rdbuf();
-  return ss.str();
-}
-
-std::string temp_path(const char *suffix = "") {
-  char path[] = "/tmp/hpmm_exp_test_XXXXXX";
-  int fd = mkstemp(path);
-  cr_assert(fd >= 0);
-  close(fd);
-  unlink(path);
-  return std::string(path) + suffix;
-}
-
-std::string temp_file(const std::string &content) {
-  std::string p = temp_path();
-  std::ofstream(p, std::ios::binary) << content;
-  return p;
-}
+using Run = hpmm::test::SimRun;
+using hpmm::test::slurp;
+using hpmm::test::temp_file;
+using hpmm::test::temp_path;
 
 // Runs hpmm-sim with args; path_env, if not null, replaces PATH.
 Run sim(std::vector<std::string> args, const char *path_env = nullptr) {
-  const char *bin = std::getenv("HPMM_SIM");
-  if (bin == nullptr || *bin == '\0')
-    cr_skip_test("HPMM_SIM is not set: run through scripts/run-tests.sh (make test)");
-  std::string out_path = temp_path(), err_path = temp_path();
-  posix_spawn_file_actions_t fa;
-  posix_spawn_file_actions_init(&fa);
-  posix_spawn_file_actions_addopen(&fa, 0, "/dev/null", O_RDONLY, 0);
-  posix_spawn_file_actions_addopen(&fa, 1, out_path.c_str(), O_WRONLY | O_CREAT | O_TRUNC, 0600);
-  posix_spawn_file_actions_addopen(&fa, 2, err_path.c_str(), O_WRONLY | O_CREAT | O_TRUNC, 0600);
-  args.insert(args.begin(), bin);
-  std::vector<char *> argv;
-  for (std::string &a : args) argv.push_back(a.data());
-  argv.push_back(nullptr);
-  std::vector<std::string> env_store;
-  std::vector<char *> envp;
-  for (char **e = environ; *e != nullptr; ++e)
-    if (path_env == nullptr || std::string(*e).rfind("PATH=", 0) != 0) envp.push_back(*e);
-  if (path_env != nullptr) {
-    env_store.push_back(std::string("PATH=") + path_env);
-    envp.push_back(env_store.back().data());
-  }
-  envp.push_back(nullptr);
-  pid_t pid;
-  int rc = posix_spawn(&pid, bin, &fa, nullptr, argv.data(), envp.data());
-  posix_spawn_file_actions_destroy(&fa);
-  cr_assert_eq(rc, 0, "cannot start %s", bin);
-  int ws = 0;
-  cr_assert_eq(waitpid(pid, &ws, 0), pid);
-  Run r;
-  r.status = WIFEXITED(ws) ? WEXITSTATUS(ws) : 128 + WTERMSIG(ws);
-  r.out = slurp(out_path);
-  r.err = slurp(err_path);
-  unlink(out_path.c_str());
-  unlink(err_path.c_str());
-  return r;
+  return hpmm::test::run_sim(std::move(args), {"", path_env, {}});
 }
 
 std::string joined(const std::vector<std::string> &args) {

@@ -20,59 +20,22 @@
 #include <vector>
 
 #include "tests/cli/json_flat.hpp"
+#include "tests/cli/sim_runner.hpp"
 #include "tests/pal/deny_io_uring.hpp"
 
 namespace {
 
-struct Result {
-  int status = -1;  // exit status, or 128 + signal
-  std::string out, err;
-};
-
-std::string slurp(const std::string &path) {
-  std::ifstream f(path, std::ios::binary);
-  std::stringstream ss;
-  ss << f.rdbuf();
-  return ss.str();
-}
+using Result = hpmm::test::SimRun;
 
 std::string temp_name(const char *tag) {
-  static int n = 0;
-  return std::string("/tmp/hpmm_swapcli_") + tag + "_" + std::to_string(getpid()) + "_" +
-         std::to_string(n++);
+  return hpmm::test::temp_path((std::string("_") + tag).c_str());
 }
 
 // Runs hpmm-sim run ARGS; in_child runs in the child before exec (limits, seccomp).
 Result sim(const std::vector<std::string> &args, const std::function<void()> &in_child = {}) {
-  const char *bin = std::getenv("HPMM_SIM");
-  if (bin == nullptr || *bin == '\0')
-    cr_skip_test("HPMM_SIM is not set: run through scripts/run-tests.sh (make test)");
-  const std::string out = temp_name("out"), err = temp_name("err");
-  std::vector<std::string> all = {bin, "run", "--quiet"};
+  std::vector<std::string> all = {"run", "--quiet"};
   all.insert(all.end(), args.begin(), args.end());
-  std::vector<char *> argv;
-  for (std::string &a : all) argv.push_back(a.data());
-  argv.push_back(nullptr);
-  const pid_t pid = fork();
-  cr_assert(pid >= 0);
-  if (pid == 0) {
-    const int o = open(out.c_str(), O_WRONLY | O_CREAT | O_TRUNC, 0600);
-    const int e = open(err.c_str(), O_WRONLY | O_CREAT | O_TRUNC, 0600);
-    if (o < 0 || e < 0 || dup2(o, 1) < 0 || dup2(e, 2) < 0) _exit(126);
-    if (in_child) in_child();
-    execv(bin, argv.data());
-    _exit(127);
-  }
-  int st = 0;
-  while (waitpid(pid, &st, 0) < 0 && errno == EINTR) {
-  }
-  Result r;
-  r.status = WIFEXITED(st) ? WEXITSTATUS(st) : 128 + WTERMSIG(st);
-  r.out = slurp(out);
-  r.err = slurp(err);
-  unlink(out.c_str());
-  unlink(err.c_str());
-  return r;
+  return hpmm::test::run_sim(std::move(all), {"", nullptr, in_child});
 }
 
 std::map<std::string, std::string> json(const Result &r) {
@@ -87,8 +50,7 @@ bool exists(const std::string &path) {
 }
 
 std::string trace_path() {
-  std::string here = __FILE__;
-  return here.substr(0, here.rfind('/')) + "/data/tiny.lackey";
+  return hpmm::test::data_path("tiny.lackey");
 }
 
 const char *const kThrash = "uniform:pages=300,accesses=20000,write=0.5";
