@@ -3,10 +3,10 @@
 // suites that drive the binary; plus the temporary and data files they use.
 //
 // run_sim: stdin from a file (default /dev/null), stdout and stderr to temporary files read back
-// and removed; status = the exit status, or 128 + the signal that ended it.  The child's
-// environment is built before fork (nothing allocates between fork and exec but in_child, which
-// the caller keeps async-signal-safe: setrlimit, a seccomp filter).  Skips the test when
-// HPMM_SIM is not set.
+// and removed; status = the exit status, or 128 + the signal that ended it.  A replaced PATH is
+// built into the child's environment before fork; otherwise the child keeps the environment,
+// as in_child (limits, a seccomp filter, an environment variable) may have changed it.  Skips
+// the test when HPMM_SIM is not set.
 #pragma once
 
 #include <criterion/criterion.h>
@@ -98,7 +98,10 @@ inline SimRun run_sim(std::vector<std::string> args, const SimSpawn &how = {}) {
     const int e = open(err.c_str(), O_WRONLY | O_CREAT | O_TRUNC, 0600);
     if (i < 0 || o < 0 || e < 0 || dup2(i, 0) < 0 || dup2(o, 1) < 0 || dup2(e, 2) < 0) _exit(126);
     if (how.in_child) how.in_child();
-    execve(bin, argv.data(), envp.data());
+    if (how.path_env != nullptr)
+      execve(bin, argv.data(), envp.data());
+    else
+      execv(bin, argv.data());  // the environment as in_child may have left it
     _exit(127);
   }
   int st = 0;
