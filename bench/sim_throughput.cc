@@ -12,10 +12,13 @@
 // Times are the thread's CPU time (the machine may be shared).  Writes no files.
 // Targets (issue): tlb-hit >= 300 M translations/s; fault >= 20 M accesses/s.  Not reached; what
 // bounds them (callgrind, README's figures):
-//   tlb-hit  ~92 instructions per translation (batch loop, memo test, set index, a 4-way SSE2
+//   tlb-hit  ~79 instructions per translation (batch loop, memo test, set index, a 4-way SSE2
 //            compare, the TLB policy's update, the page policy's touch) retiring at ~4-5 per
-//            cycle: ~7 ns.  300 M/s needs ~35, i.e. a loop specialised for a fixed way count and
-//            a set layout of tags, data and replacement state in one line.
+//            cycle: ~6 ns.  300 M/s needs ~35.  The set search of the usual L1 shape (power-of-two
+//            sets, <= 4 ways) is specialised and the L1's geometry held in locals; what remains
+//            per hit: the LRU stamp clock and the page policy's array pointer go through memory
+//            (the compiler cannot tell the stores apart), counters spill, the kind/page-cross test,
+//            and tags, data and replacement state in three separate lines.
 //   fault    ~1,320 instructions per access (L2 probe, walk, walk caches, fault, eviction,
 //            shootdown, L1 and L2 fills: 12-way stamp scans) plus the cache misses on the PTE
 //            and the victim's frame metadata, which are now prefetched ahead.

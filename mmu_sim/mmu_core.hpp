@@ -112,10 +112,17 @@ class MmuCore final : public MmuImpl {
     const bool pf = prefetch_;
     if (pf)
       for (size_t i = 0; i < kAhead && i < batch.size(); ++i) prefetch_pte(batch[i].addr);
-    if (!multi_size_)
-      t = run_one_size(batch, t, pf, stores, others);
-    else
+    if (!multi_size_) {
+      const bool small = tlb_.l1(tlb_.size(0)).probe().small();
+      if (small)
+        t = pf ? run_one_size<true, true>(batch, t, stores, others)
+               : run_one_size<false, true>(batch, t, stores, others);
+      else
+        t = pf ? run_one_size<true, false>(batch, t, stores, others)
+               : run_one_size<false, false>(batch, t, stores, others);
+    } else {
       t = run_sizes(batch, t, pf, stores, others);
+    }
     s_.writes += stores;
     s_.reads += batch.size() - stores - others;
     end(n, t);
@@ -125,17 +132,22 @@ class MmuCore final : public MmuImpl {
 
   // The batch loop of a machine with one page size (the common case), written out so that what
   // the hit path needs stays in registers: the L1 array, the pool, the memo (see Hot).  Returns
-  // the next translation's index.  Counts exactly as run_sizes() does.
-  HPMM_INLINE uint64_t run_one_size(std::span<const Access> batch, uint64_t t, bool pf,
-                                    uint64_t &stores, uint64_t &others) {
+  // the next translation's index.  Counts exactly as run_sizes() does.  The L1's geometry is a
+  // Probe in locals (a miss, which may fill the array, changes no field of it).  kPf: prefetch
+  // the PTEs ahead (a loop of its own, so a hit-heavy batch does not test it per access).  kSmall:
+  // the L1 has the usual shape (Probe::small()), whose set search tests nothing about the shape.
+  template <bool kPf, bool kSmall>
+  HPMM_INLINE uint64_t run_one_size(std::span<const Access> batch, uint64_t t, uint64_t &stores,
+                                    uint64_t &others) {
     const PageSize size = tlb_.size(0);
     const unsigned shift = shift_of(size);
     TlbArray<TR> &l1 = tlb_.l1(size);
+    const typename TlbArray<TR>::Probe p = l1.probe();
     const bool touch = touch_every_;
     Hot h = hot_in();
     for (size_t i = 0; i < batch.size(); ++i) {
       const Access &a = batch[i];
-      if (pf && i + kAhead < batch.size()) prefetch_pte(batch[i + kAhead].addr);
+      if (kPf && i + kAhead < batch.size()) prefetch_pte(batch[i + kAhead].addr);
       const uint32_t k = static_cast<uint32_t>(a.kind);
       const uint64_t va = a.addr & h.va_mask;
       if (HPMM_UNLIKELY(k > static_cast<uint32_t>(AccessKind::kStore) ||
@@ -158,17 +170,19 @@ class MmuCore final : public MmuImpl {
         slot = static_cast<int64_t>(h.memo_ref >> 2);
       } else {
         const uint64_t vpn = va >> shift;
-        slot = l1.lookup(l1.set_of(vpn), vpn);
+        const uint32_t set = kSmall ? p.set_small(vpn) : p.set_of(vpn);
+        slot = kSmall ? p.find_small(set, vpn) : p.find(set, vpn);
         if (HPMM_UNLIKELY(slot < 0)) {
           hot_out(h);
           miss(va, k != 0, tt);
           h = hot_in();
           continue;
         }
+        l1.on_hit(set, slot);
         h.memo_page = va >> 12;
         h.memo_ref = static_cast<uint64_t>(slot) << 2 | index_of(size);
       }
-      uint64_t &d = l1.data(slot);
+      uint64_t &d = p.data[slot];
       const uint32_t frame = static_cast<uint32_t>(d >> 1);
       if (HPMM_UNLIKELY(k & !(d & 1))) {
         d |= 1;

@@ -36,6 +36,9 @@ inline constexpr uint64_t kInvalidTag = ~uint64_t{0};
 class SetIndex {
  public:
   explicit SetIndex(uint32_t sets) : pow2_(is_pow2(sets)), mask_(sets - 1), mod_(sets) {}
+  bool pow2() const { return pow2_; }
+  // operator() when pow2(): the mask alone.
+  HPMM_INLINE uint32_t masked(uint64_t vpn) const { return static_cast<uint32_t>(vpn & mask_); }
   HPMM_INLINE uint32_t operator()(uint64_t vpn) const {
     if (HPMM_LIKELY(pow2_)) return static_cast<uint32_t>(vpn & mask_);
     if (HPMM_LIKELY(vpn <= UINT32_MAX)) return mod_.reduce(static_cast<uint32_t>(vpn));
@@ -71,59 +74,51 @@ class TlbArray {
   uint32_t ways() const { return ways_; }
   HPMM_INLINE uint32_t set_of(uint64_t vpn) const { return index_(vpn); }
 
-  // The slot holding tag in set, or -1.  Does not touch the replacement state.  Scans every way
-  // without an early exit or a branch per way: the trip count is always `ways`, so the only
-  // branch that depends on the data is hit-or-miss (random hits over the ways would otherwise
-  // mispredict).  Two ways per step with SSE2 (x86-64's baseline): a 64-bit compare is two 32-bit
-  // compares and'ed with their swapped halves; the match bits gather in a mask.  Sets of up to 4
-  // ways always compare 4.  tag_ has kPad padding entries at its end (kInvalidTag), so the compares
-  // may run up to 3 ways past the last set; bits past `ways` are cleared.  Valid tags within a set
-  // are distinct: at most one bit is set.
+  // The slot holding tag in set, or -1 (find_in below).  Does not touch the replacement state.
   HPMM_INLINE int64_t find(uint32_t set, uint64_t tag) const {
-    const uint32_t ways = ways_;
-    const uint64_t base = uint64_t{set} * ways;
-    const uint64_t *t = tag_.data() + base;
-    if (HPMM_UNLIKELY(ways > 64)) return find_wide(t, base, tag);
-    uint64_t match = 0;
-#if defined(__SSE2__)
-    const __m128i k = _mm_set1_epi64x(static_cast<int64_t>(tag));
-    auto pair = [&](uint32_t w) {  // bits 0, 1: t[w] == tag, t[w + 1] == tag
-      const __m128i e =
-          _mm_cmpeq_epi32(_mm_loadu_si128(reinterpret_cast<const __m128i *>(t + w)), k);
-      const __m128i both = _mm_and_si128(e, _mm_shuffle_epi32(e, 0xB1));
-      return uint64_t{static_cast<uint32_t>(_mm_movemask_pd(_mm_castsi128_pd(both)))};
-    };
-    if (ways <= 4) {  // the usual L1 shapes: no loop
-      match = (pair(0) | pair(2) << 2) & way_mask_;
-    } else {
-      for (uint32_t w = 0; w < ways; w += 2) match |= pair(w) << w;
-      match &= way_mask_;
-    }
-#else
-    for (uint32_t w = 0; w < ways; ++w) match |= uint64_t{t[w] == tag} << w;
-#endif
-    return match ? static_cast<int64_t>(base) + std::countr_zero(match) : -1;
+    return find_in(tag_.data(), ways_, way_mask_, set, tag);
   }
+
+  // What find() reads, copied out of the array: a batch loop holds it in locals (registers), where
+  // the members would be reloaded after every store through the policies' arrays (the compiler
+  // cannot tell those stores from stores to the members).  Valid while the array lives: its
+  // vectors are sized once, in the constructor, and never reallocate.
+  struct Probe {
+    const uint64_t *tag;  // tag_.data()
+    uint64_t *data;       // data_.data()
+    SetIndex index;
+    uint32_t ways;
+    uint64_t way_mask;
+    HPMM_INLINE uint32_t set_of(uint64_t vpn) const { return index(vpn); }
+    HPMM_INLINE int64_t find(uint32_t set, uint64_t t) const {
+      return find_in(tag, ways, way_mask, set, t);
+    }
+    // The usual L1 shape: a power-of-two set count and at most 4 ways.  Then set_of is a mask and
+    // find a fixed 4-way compare: set_small and find_small, without the tests on the shape.
+    bool small() const { return index.pow2() && ways <= 4; }
+    HPMM_INLINE uint32_t set_small(uint64_t vpn) const { return index.masked(vpn); }
+    HPMM_INLINE int64_t find_small(uint32_t set, uint64_t t) const {
+      return find_in<true>(tag, ways, way_mask, set, t);
+    }
+  };
+  Probe probe() { return {tag_.data(), data_.data(), index_, ways_, way_mask_}; }
+  // Tells the policy of a hit on slot of set (what lookup() does after find()).
+  HPMM_INLINE void on_hit(uint32_t set, int64_t slot) {
+    if constexpr (requires { policy_.on_hit_slot(uint64_t{}); })
+      policy_.on_hit_slot(static_cast<uint64_t>(slot));  // the same, without a multiply
+    else
+      policy_.on_hit(set, static_cast<uint32_t>(slot - int64_t{set} * ways_));
+  }
+
   // find() and, on a hit, tell the policy.
   HPMM_INLINE int64_t lookup(uint32_t set, uint64_t tag) {
     int64_t slot = find(set, tag);
-    if (slot >= 0) {
-      if constexpr (requires { policy_.on_hit_slot(uint64_t{}); })
-        policy_.on_hit_slot(static_cast<uint64_t>(slot));  // the same, without a multiply
-      else
-        policy_.on_hit(set, static_cast<uint32_t>(slot - int64_t{set} * ways_));
-    }
+    if (slot >= 0) on_hit(set, slot);
     return slot;
   }
-  uint64_t data(int64_t slot) const {
-    return data_[slot];
-  }
-  uint64_t &data(int64_t slot) {
-    return data_[slot];
-  }
-  uint64_t tag(int64_t slot) const {
-    return tag_[slot];
-  }
+  uint64_t data(int64_t slot) const { return data_[slot]; }
+  uint64_t &data(int64_t slot) { return data_[slot]; }
+  uint64_t tag(int64_t slot) const { return tag_[slot]; }
 
   // Places tag (absent from the set) with its data; returns the slot and what it replaced.
   int64_t fill(uint32_t set, uint64_t tag, uint64_t data, Evicted *evicted) {
@@ -174,10 +169,46 @@ class TlbArray {
   }
 
  private:
+  // The slot holding tag in set, or -1.  Does not touch the replacement state.  Scans every way
+  // without an early exit or a branch per way: the trip count is always `ways`, so the only
+  // branch that depends on the data is hit-or-miss (random hits over the ways would otherwise
+  // mispredict).  Two ways per step with SSE2 (x86-64's baseline): a 64-bit compare is two 32-bit
+  // compares and'ed with their swapped halves; the match bits gather in a mask.  Sets of up to 4
+  // ways always compare 4.  tags has kPad padding entries at its end (kInvalidTag), so the
+  // compares may run up to 3 ways past the last set; bits past `ways` are cleared.  Valid tags
+  // within a set are distinct: at most one bit is set.
+  // kSmall: the caller knows ways <= 4.
+  template <bool kSmall = false>
+  HPMM_INLINE static int64_t find_in(const uint64_t *tags, uint32_t ways, uint64_t way_mask,
+                                     uint32_t set, uint64_t tag) {
+    const uint64_t base = uint64_t{set} * ways;
+    const uint64_t *t = tags + base;
+    if (!kSmall && HPMM_UNLIKELY(ways > 64)) return find_wide(t, ways, base, tag);
+    uint64_t match = 0;
+#if defined(__SSE2__)
+    const __m128i k = _mm_set1_epi64x(static_cast<int64_t>(tag));
+    auto pair = [&](uint32_t w) {  // bits 0, 1: t[w] == tag, t[w + 1] == tag
+      const __m128i e =
+          _mm_cmpeq_epi32(_mm_loadu_si128(reinterpret_cast<const __m128i *>(t + w)), k);
+      const __m128i both = _mm_and_si128(e, _mm_shuffle_epi32(e, 0xB1));
+      return uint64_t{static_cast<uint32_t>(_mm_movemask_pd(_mm_castsi128_pd(both)))};
+    };
+    if (kSmall || ways <= 4) {  // the usual L1 shapes: no loop
+      match = (pair(0) | pair(2) << 2) & way_mask;
+    } else {
+      for (uint32_t w = 0; w < ways; w += 2) match |= pair(w) << w;
+      match &= way_mask;
+    }
+#else
+    for (uint32_t w = 0; w < ways; ++w) match |= uint64_t{t[w] == tag} << w;
+#endif
+    return match ? static_cast<int64_t>(base) + std::countr_zero(match) : -1;
+  }
   // find() for sets of more than 64 ways (a mask cannot hold them).
-  [[gnu::noinline]] int64_t find_wide(const uint64_t *t, uint64_t base, uint64_t tag) const {
+  [[gnu::noinline]] static int64_t find_wide(const uint64_t *t, uint32_t ways, uint64_t base,
+                                             uint64_t tag) {
     int64_t slot = -1;
-    for (uint32_t w = 0; w < ways_; ++w) slot = t[w] == tag ? static_cast<int64_t>(base + w) : slot;
+    for (uint32_t w = 0; w < ways; ++w) slot = t[w] == tag ? static_cast<int64_t>(base + w) : slot;
     return slot;
   }
 

@@ -187,6 +187,40 @@ Test(tlb_array, find_matches_a_plain_scan_for_any_way_count) {
   }
 }
 
+// The batch loop's Probe (the geometry copied out, and the search for the usual shape) must agree
+// with find() and with the array's data; on_hit must leave the order lookup() leaves.
+Test(tlb_array, probe_agrees_with_find_and_lookup) {
+  for (uint32_t ways : {1u, 2u, 3u, 4u, 5u, 12u}) {
+    for (uint32_t sets : {1u, 3u, 16u}) {
+      TlbArray<TlbLru> a({sets, ways}, 1), b({sets, ways}, 1);
+      const auto p = a.probe();
+      cr_assert_eq(p.small(), ways <= 4 && (sets & (sets - 1)) == 0, "ways %u sets %u", ways, sets);
+      // Twice the capacity of distinct pages, touched in a fixed pseudo-random order: hits, misses
+      // and evictions.  a goes through the Probe and on_hit, b through lookup.
+      const uint64_t span = 2 * uint64_t{sets} * ways;
+      uint64_t x = 12345;
+      for (int i = 0; i < 2000; ++i) {
+        x = x * 6364136223846793005ull + 1442695040888963407ull;
+        const uint64_t v = 1000 + (x >> 33) % span;
+        const uint32_t set = p.small() ? p.set_small(v) : p.set_of(v);
+        cr_assert_eq(set, a.set_of(v));
+        const int64_t slot = p.small() ? p.find_small(set, v) : p.find(set, v);
+        cr_assert_eq(slot, a.find(set, v), "ways %u sets %u vpn %lu", ways, sets, v);
+        if (slot >= 0) {
+          cr_assert_eq(p.data[slot], v << 1);
+          a.on_hit(set, slot);
+        } else {
+          a.fill(set, v, v << 1, nullptr);
+        }
+        const int64_t bslot = b.lookup(b.set_of(v), v);
+        if (bslot < 0) b.fill(b.set_of(v), v, v << 1, nullptr);
+        cr_assert_eq(bslot, slot, "ways %u sets %u vpn %lu: the arrays diverged", ways, sets, v);
+      }
+      cr_assert(a.valid() && b.valid());
+    }
+  }
+}
+
 // PLRU with up to 65 ways keeps each way's path precomputed; beyond, it walks the tree.  Both
 // must choose the victims the tree rule gives: replay one random sequence of touches through a
 // plain model of the rule and compare after every step.
