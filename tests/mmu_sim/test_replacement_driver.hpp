@@ -4,6 +4,8 @@
 // and the generated workloads the model and property tests share.
 #pragma once
 
+#include <criterion/criterion.h>
+
 #include <algorithm>
 #include <cstdint>
 #include <span>
@@ -97,6 +99,39 @@ class Driver {
   uint64_t faults_ = 0;
   uint64_t t_ = 0;  // the next position
 };
+
+// The MMU may touch the page a fault just placed, at the fault's t: no policy changes its
+// choices because of it.  Runs string s through a Driver and through a FrameTable that touches
+// every placed page at once, and checks both hold the same page in the same frame at every step.
+// Returns the plain run's victims (so callers can check the string forced evictions).
+template <class P>
+uint64_t check_touch_after_place_is_harmless(const std::vector<uint64_t> &s, uint32_t nframes,
+                                             uint64_t seed) {
+  Driver<P> plain(nframes, seed);
+  FrameTable<P> twice(nframes, seed);
+  const std::vector<uint64_t> next_use = compute_next_use(s);
+  if constexpr (requires(P p) { p.set_future(std::span<const uint64_t>()); }) {
+    plain.set_future(s);
+    twice.policy().set_future(next_use);
+  }
+  std::unordered_map<uint64_t, uint32_t> where;
+  for (uint64_t t = 0; t < s.size(); ++t) {
+    plain.ref(s[t], t);
+    auto it = where.find(s[t]);
+    if (it == where.end()) {
+      auto p = twice.place(s[t], t);
+      if (p.evicted) where.erase(p.victim_key);
+      where[s[t]] = p.frame;
+      twice.touch(p.frame, t);
+    } else {
+      twice.touch(it->second, t);
+    }
+    cr_assert_eq(where.size(), twice.used());
+    cr_assert_eq(where.at(s[t]), plain.frame_of(s[t]), "t=%lu", t);
+  }
+  cr_assert(twice.valid());
+  return plain.victim_keys().size();
+}
 
 // Faults of a whole string under policy P with nframes frames.
 template <class P>

@@ -162,29 +162,7 @@ static void touch_after_place_is_harmless() {
   std::vector<uint64_t> s;
   Xoshiro256 rng(5);
   for (int i = 0; i < 3000; ++i) s.push_back(rng.below32(24));
-  Driver<P> plain(10, 77);
-  FrameTable<P> twice(10, 77);
-  std::vector<uint64_t> next_use = compute_next_use(s);
-  if constexpr (requires(P p) { p.set_future(std::span<const uint64_t>()); }) {
-    plain.set_future(s);
-    twice.policy().set_future(next_use);
-  }
-  std::unordered_map<uint64_t, uint32_t> where;
-  for (uint64_t t = 0; t < s.size(); ++t) {
-    plain.ref(s[t], t);
-    auto it = where.find(s[t]);
-    if (it == where.end()) {
-      auto p = twice.place(s[t], t);
-      if (p.evicted) where.erase(p.victim_key);
-      where[s[t]] = p.frame;
-      twice.touch(p.frame, t);
-    } else {
-      twice.touch(it->second, t);
-    }
-    cr_assert_eq(where.size(), twice.used());
-    cr_assert_eq(where.at(s[t]), plain.frame_of(s[t]), "t=%lu", t);
-  }
-  cr_assert(twice.valid());
+  check_touch_after_place_is_harmless<P>(s, 10, 77);
 }
 
 Test(frame_table, touch_after_place_is_harmless) {
