@@ -332,15 +332,23 @@ Test(mmu_swap, verify_replay_with_and_without_a_swap_file) {
   }
 }
 
-Test(mmu_swap, verify_catches_a_corrupted_byte_in_the_file) {
-  SimConfig c = swap_config(pal::IoMode::kUring);
-  c.swap.keep = true;
-  c.verify = true;
-  auto m = make(c);
-  std::vector<Access> writes;
-  for (uint64_t p = 0; p < 200; ++p) writes.push_back(store(kBase + p * kPage));
-  run(*m, writes);
+// The two tampering tests' start: a verifying MMU with a kept swap file (*c), 200 pages written
+// (the same stores in *writes) and every write-back on disk.
+static std::unique_ptr<Mmu> verified_pages_on_disk(SimConfig *c, std::vector<Access> *writes) {
+  *c = swap_config(pal::IoMode::kUring);
+  c->swap.keep = true;
+  c->verify = true;
+  auto m = make(*c);
+  for (uint64_t p = 0; p < 200; ++p) writes->push_back(store(kBase + p * kPage));
+  run(*m, *writes);
   cr_assert(m->drain());
+  return m;
+}
+
+Test(mmu_swap, verify_catches_a_corrupted_byte_in_the_file) {
+  SimConfig c;
+  std::vector<Access> writes;
+  auto m = verified_pages_on_disk(&c, &writes);
   // Flip one byte in the body of every page in the file.
   const int fd = ::open(c.swap.path.c_str(), O_RDWR);
   cr_assert(fd >= 0);
@@ -364,14 +372,9 @@ Test(mmu_swap, verify_catches_a_corrupted_byte_in_the_file) {
 }
 
 Test(mmu_swap, verify_catches_a_lost_write) {
-  SimConfig c = swap_config(pal::IoMode::kUring);
-  c.swap.keep = true;
-  c.verify = true;
-  auto m = make(c);
+  SimConfig c;
   std::vector<Access> writes;
-  for (uint64_t p = 0; p < 200; ++p) writes.push_back(store(kBase + p * kPage));
-  run(*m, writes);
-  cr_assert(m->drain());
+  auto m = verified_pages_on_disk(&c, &writes);
   const int fd = ::open(c.swap.path.c_str(), O_RDWR);
   cr_assert(fd >= 0);
   struct stat st;
