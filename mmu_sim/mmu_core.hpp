@@ -288,7 +288,7 @@ class MmuCore final : public MmuImpl {
       for (const auto &p : pool_) {
         if (!p) continue;
         const SwapIoStats io = p->swap().io_stats();
-        add_io(s.swap, io);
+        s.swap.add_counts(io);
         if (io.reads + io.writes >= most) {  // times: the busiest pool's
           most = io.reads + io.writes;
           s.swap.fault_us_p50 = io.fault_us_p50;
@@ -356,21 +356,6 @@ class MmuCore final : public MmuImpl {
       }
       HPMM_CHECK(sum == hits, "mmu: L1 hits by size do not add up");
     }
-  }
-
-  static void add_io(SwapIoStats &a, const SwapIoStats &b) {
-    a.reads += b.reads;
-    a.reads_from_file += b.reads_from_file;
-    a.reads_from_writeback += b.reads_from_writeback;
-    a.readahead_hits += b.readahead_hits;
-    a.reads_of_zero += b.reads_of_zero;
-    a.readahead_issued += b.readahead_issued;
-    a.writes += b.writes;
-    a.bytes_read += b.bytes_read;
-    a.bytes_written += b.bytes_written;
-    a.submits += b.submits;
-    a.write_stalls += b.write_stalls;
-    a.slots_high_water += b.slots_high_water;
   }
 
   // --verify: the batch loop with every touched 4 KiB chunk stamped (writes) or checked (reads);

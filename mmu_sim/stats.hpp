@@ -39,6 +39,22 @@ struct SwapIoStats {
   double writeback_us_p50 = 0, writeback_us_p99 = 0;  // an eviction's hand-over of its page
   double write_io_us_p50 = 0, write_io_us_p99 = 0;    // a write's submission to its completion
                                                       // being reaped (an upper bound)
+
+  // Adds another pool's counters (the latencies are not additive: left as they are).
+  void add_counts(const SwapIoStats &o) {
+    reads += o.reads;
+    reads_from_file += o.reads_from_file;
+    reads_from_writeback += o.reads_from_writeback;
+    readahead_hits += o.readahead_hits;
+    reads_of_zero += o.reads_of_zero;
+    readahead_issued += o.readahead_issued;
+    writes += o.writes;
+    bytes_read += o.bytes_read;
+    bytes_written += o.bytes_written;
+    submits += o.submits;
+    write_stalls += o.write_stalls;
+    slots_high_water += o.slots_high_water;
+  }
 };
 
 struct SimStats {
