@@ -80,8 +80,7 @@ class Allocator {
       mem = heap_.meta().alloc(sizeof(ThreadCache));
     }
     if (mem == nullptr) return nullptr;
-    auto *tc = new (mem) ThreadCache();
-    tc->set_max_bytes(cfg_.thread_cache_bytes);
+    auto *tc = new (mem) ThreadCache(cfg_.thread_cache_bytes);
     LockGuard g(reg_lock_);
     tc->next = caches_;
     if (caches_ != nullptr) caches_->prev = tc;
@@ -106,7 +105,7 @@ class Allocator {
     heap_.meta().free(tc, sizeof(ThreadCache));
   }
   void flush(ThreadCache *tc) {
-    for (uint32_t c = 1; c < kNumClasses; ++c) release(tc, c, tc->lists[c].length);
+    for (uint32_t c = 1; c < kNumClasses; ++c) release(tc, c, tc->length(c));
   }
 
   // ---- allocation; nullptr when the OS refuses memory ----
@@ -249,7 +248,7 @@ class Allocator {
     {
       LockGuard g(reg_lock_);
       for (ThreadCache *tc = caches_; tc != nullptr; tc = tc->next)
-        for (uint32_t c = 1; c < kNumClasses; ++c) cached[c] += tc->lists[c].length;
+        for (uint32_t c = 1; c < kNumClasses; ++c) cached[c] += tc->length(c);
       st.thread_caches = ncaches_;
     }
     for (uint32_t c = 1; c < kNumClasses; ++c) {
@@ -326,59 +325,56 @@ class Allocator {
     return true;
   }
 
-  // The list of cls is empty: a batch from the central list.
+  // The list of cls is empty: a batch from the central list (at most max_length, at least 1).
   __attribute__((noinline)) void *refill(uint32_t cls, ThreadCache *tc) {
     void *h, *t;
     if (tc == nullptr) return central_[cls].remove_range(&h, &t, 1) != 0 ? h : nullptr;
-    FreeList &l = tc->lists[cls];
+    uint32_t max_length = tc->bounds[cls].max_length;
     uint32_t batch = kSizeClasses[cls].batch;
-    uint32_t want = l.max_length < batch ? l.max_length : batch;
-    uint32_t got = central_[cls].remove_range(&h, &t, want);
+    uint32_t want = max_length < batch ? max_length : batch;
+    uint32_t got = central_[cls].remove_range(&h, &t, want > 0 ? want : 1);
     if (got == 0) return nullptr;
-    if (l.max_length < batch) {
-      ++l.max_length;
-    } else {
-      uint32_t m = l.max_length + batch;
-      if (m > ThreadCache::kMaxListLength) m = ThreadCache::kMaxListLength;
-      l.max_length = m - m % batch;
-    }
     if (got > 1) tc->push_range(*static_cast<void **>(h), t, got - 1, cls);
+    uint32_t m = max_length + batch;
+    if (m > ThreadCache::kMaxListLength) m = ThreadCache::kMaxListLength;
+    if (max_length < batch) {
+      grow(tc, cls, max_length + 1);
+    } else if (tc->capacity + uint64_t{batch} * kSizeClasses[cls].size <= tc->max_bytes) {
+      tc->set_max_length(cls, m - m % batch);  // past a batch only while capacity is free
+    }
     return h;
   }
 
-  // A list grew past its bound, or the cache past max_bytes.
+  // A list grew past its max_length.
   __attribute__((noinline)) void overflow(ThreadCache *tc, uint32_t cls) {
-    FreeList &l = tc->lists[cls];
+    ListBound &b = tc->bounds[cls];
     uint32_t batch = kSizeClasses[cls].batch;
-    if (l.length > l.max_length) {
-      release(tc, cls, batch);
-      if (l.max_length < batch) {
-        ++l.max_length;
-      } else if (l.max_length > batch && ++l.overages > ThreadCache::kMaxOverages) {
-        l.max_length -= batch;
-        l.overages = 0;
-      }
+    release(tc, cls, batch);
+    if (b.max_length < batch) {
+      grow(tc, cls, b.max_length + 1);
+    } else if (b.max_length > batch && ++b.overages > ThreadCache::kMaxOverages) {
+      tc->set_max_length(cls, b.max_length - batch);
+      b.overages = 0;
     }
-    if (tc->over_bytes()) scavenge(tc, cls);
   }
 
-  // The cache passed max_bytes: each list gives back half of what it did not use since the last
-  // scavenge, the list that overflowed at least half of what it holds, until under the bound.
-  void scavenge(ThreadCache *tc, uint32_t overflowed) {
-    for (uint32_t c = 1; c < kNumClasses; ++c) {
-      FreeList &l = tc->lists[c];
-      uint32_t drop = l.low_water / 2;
-      if (c == overflowed && drop < (l.length + 1) / 2) drop = (l.length + 1) / 2;
-      if (drop > 0) {
-        release(tc, c, drop);
-        uint32_t batch = kSizeClasses[c].batch;
-        if (l.max_length > batch)
-          l.max_length = l.max_length - batch < batch ? batch : l.max_length - batch;
-      }
-      l.low_water = l.length;
+  // Raises list cls's max_length to m if capacity allows, lowering other lists' bounds round
+  // robin as needed: each gives up at least half of its bound (and gives back what it holds past
+  // the new one); a list whose growth the others cannot pay for keeps its bound.
+  void grow(ThreadCache *tc, uint32_t cls, uint32_t m) {
+    if (m <= tc->bounds[cls].max_length) return;
+    const uint64_t need = uint64_t{m - tc->bounds[cls].max_length} * kSizeClasses[cls].size;
+    while (tc->capacity + need > tc->max_bytes) {
+      uint32_t v = tc->next_bounded(cls);
+      if (v == 0) return;
+      uint32_t vmax = tc->bounds[v].max_length;
+      uint64_t vsize = kSizeClasses[v].size;
+      uint64_t take = (tc->capacity + need - tc->max_bytes + vsize - 1) / vsize;
+      if (take < (vmax + 1) / 2) take = (vmax + 1) / 2;
+      tc->set_max_length(v, take >= vmax ? 0 : vmax - static_cast<uint32_t>(take));
+      if (tc->lists[v].room < 0) release(tc, v, static_cast<uint32_t>(-tc->lists[v].room));
     }
-    for (uint32_t c = 1; c < kNumClasses && tc->over_bytes(); ++c)
-      release(tc, c, (tc->lists[c].length + 1) / 2);
+    tc->set_max_length(cls, m);
   }
 
   // Gives n objects of list c back to the central list, a batch at a time.

@@ -3,22 +3,31 @@
 // owning thread allocates and frees here with no lock and no atomic instruction; batches move to
 // and from the central lists (cache/central_free_list.hpp) when a list runs dry or grows too long.
 //
-// Sizing (TCMalloc's): a list's max_length starts at 1 and grows by one per refill up to the
-// class's batch, then by a batch at a time up to kMaxListLength; a list found too long on free
-// gives a batch back, and after kMaxOverages such events its max_length shrinks by a batch.  When
-// the whole cache holds more than max_bytes, every list gives back half of its low-water mark
-// (the objects it did not need since the last such scavenge; TCMalloc's rule), and at least the
-// list that overflowed gives back half of what it holds.
-// The byte bound is kept as headroom = max_bytes - bytes (signed: negative once over), so that a
-// free tests both bounds with one branch: (int32(max_length - length) | headroom) < 0
-// (gperftools' trick).
-// Invariants (valid()): lists[c].length == the number of objects on lists[c];
-// lists[c].size == kSizeClasses[c].size; lists[c].canary_off == (size > 8 ? 8 : 0);
-// bytes() == max_bytes - headroom == sum(length * size); each list is acyclic.
+// A list keeps one counter on the fast paths: room = max_length - length, the objects it may
+// still take.  malloc adds 1, free subtracts 1 and calls the slow path when room goes negative;
+// there is no byte count and no low-water mark per call.  The byte bound is a bound on capacity
+// instead: capacity = sum(max_length * size) <= max_bytes, kept by the slow paths whenever a
+// max_length changes (the allocator lowers other lists' bounds, round robin, to let one grow), so
+// the bytes a cache holds never pass max_bytes by more than the one object whose free overflows.
+// A list that must lower its bound for another gives up at least half of it, so such steals are
+// rare; `bounded` (a bit per list with max_length > 0) finds the next one in a few instructions.
+// Sizing (TCMalloc's): a list's max_length starts at 0, grows by one per refill up to the
+// class's batch, then by a batch at a time up to kMaxListLength, as capacity allows; a list found
+// too long on free gives a batch back, and after kMaxOverages such events its max_length shrinks
+// by a batch.
+// Layout: the lists' hot fields (head, room, canary offset) are 16 bytes per class at offset 0,
+// so malloc finds its list by one load from kListOffsetBySize (size -> byte offset of the list);
+// the bounds (max_length, overages) are in a separate array the fast paths never read.
+// Invariants (valid()): length(c) = max_length - room == the number of objects on lists[c], and
+// 0 <= length(c) <= max_length outside a call; lists[c].canary_off == (size > 8 ? 8 : 0);
+// capacity == sum(max_length * size) <= max_bytes; bit c of bounded == (max_length(c) > 0);
+// each list is acyclic.
 // Synchronisation: only the owning thread touches a ThreadCache, except the statistics reader,
-// which reads `length` racily (plain aligned loads; the numbers are advisory).
+// which reads head/room/max_length racily (plain aligned loads; the numbers are advisory).
 #pragma once
 
+#include <array>
+#include <cstddef>
 #include <cstdint>
 
 #include "base/check.hpp"
@@ -28,68 +37,79 @@ namespace hpmm {
 
 struct FreeList {
   void *head = nullptr;
-  uint32_t length = 0;
-  uint32_t max_length = 1;
-  uint32_t overages = 0;
-  uint32_t low_water = 0;  // the least length since the last scavenge: objects nobody needed
-  uint32_t size = 0;       // kSizeClasses[class].size, next to head: malloc and free need both
+  int32_t room = 0;  // max_length - length
   // Byte offset of the double-free canary word in a free object: 8 (its second word), or 0 for
   // 8-byte objects, which have no second word: there the canary is written and at once
   // overwritten by the list link, so the fast paths need no test of the class.
   uint32_t canary_off = 0;
 };
+static_assert(sizeof(FreeList) == 16);
+
+struct ListBound {
+  uint32_t max_length = 0;
+  uint32_t overages = 0;
+};
+
+// Byte offset of size n's list in a ThreadCache (lists[] is its first member), n <= 1024: the
+// fast path's size-class lookup, one load.
+inline constexpr auto kListOffsetBySize = [] {
+  std::array<uint16_t, 1025> t{};
+  for (size_t n = 0; n <= 1024; ++n) t[n] = static_cast<uint16_t>(kClassBySmall[(n + 7) >> 3] * 16);
+  return t;
+}();
 
 struct ThreadCache {
   static constexpr uint32_t kMaxListLength = 8192;
   static constexpr uint32_t kMaxOverages = 3;
 
-  FreeList lists[kNumClasses];
-  int64_t headroom = 0;         // max_bytes - bytes held in the lists
-  uint64_t max_bytes = 0;       // the scavenge threshold (set_max_bytes)
+  FreeList lists[kNumClasses];  // first member: kListOffsetBySize indexes from `this`
+  ListBound bounds[kNumClasses];
+  uint64_t capacity = 0;        // sum(max_length * size)
+  uint64_t max_bytes;           // the bound on capacity
+  uint32_t steal_next = 1;      // where the search for the next list to lower starts (round robin)
+  uint64_t bounded[2] = {};     // bit c: max_length of list c > 0
   ThreadCache *prev = nullptr;  // the allocator's registry (its lock)
   ThreadCache *next = nullptr;
 
-  ThreadCache() {
-    for (uint32_t c = 0; c < kNumClasses; ++c) {
-      lists[c].size = kSizeClasses[c].size;
+  explicit ThreadCache(uint64_t max_bytes_) : max_bytes(max_bytes_) {
+    for (uint32_t c = 0; c < kNumClasses; ++c)
       lists[c].canary_off = kSizeClasses[c].size > 8 ? 8 : 0;
-    }
   }
 
+  uint32_t length(uint32_t c) const {
+    return static_cast<uint32_t>(static_cast<int64_t>(bounds[c].max_length) - lists[c].room);
+  }
   uint64_t bytes() const {
-    return static_cast<uint64_t>(static_cast<int64_t>(max_bytes) - headroom);
-  }
-  bool over_bytes() const { return headroom < 0; }
-  void set_max_bytes(uint64_t m) {
-    headroom += static_cast<int64_t>(m) - static_cast<int64_t>(max_bytes);
-    max_bytes = m;
+    uint64_t b = 0;
+    for (uint32_t c = 1; c < kNumClasses; ++c) b += uint64_t{length(c)} * kSizeClasses[c].size;
+    return b;
   }
 
-  // Pops an object of class c, or nullptr when the list is empty.  Its canary word is cleared
-  // (a live object carries no canary; for 8-byte objects that is the stale link word).
-  void *pop(uint32_t c) {
-    FreeList &l = lists[c];
+  // The list at byte offset off (kListOffsetBySize, or class * sizeof(FreeList)).
+  FreeList &list_at(uint32_t off) {
+    return *reinterpret_cast<FreeList *>(reinterpret_cast<char *>(this) + off);
+  }
+
+  // Pops an object from l, or nullptr when it is empty.  Its canary word is cleared (a live
+  // object carries no canary; for 8-byte objects that is the stale link word).
+  static void *pop(FreeList &l) {
     void *p = l.head;
     if (__builtin_expect(p == nullptr, 0)) return nullptr;
-    uint32_t size = l.size;  // read before the stores below (p's link could alias it for gcc)
-    uint32_t canary_off = l.canary_off;
+    uint32_t canary_off = l.canary_off;  // read before the stores (p's link could alias it)
     l.head = *static_cast<void **>(p);
     *reinterpret_cast<uintptr_t *>(static_cast<char *>(p) + canary_off) = 0;
-    --l.length;
-    if (l.length < l.low_water) l.low_water = l.length;
-    headroom += size;
+    ++l.room;
     return p;
   }
+  void *pop(uint32_t c) { return pop(lists[c]); }
 
-  // Pushes p of class c; returns true when the list or the cache is now over its bound (the
+  // Pushes p of class c; returns true when the list is now longer than its max_length (the
   // caller then calls the allocator's slow path).
   bool push(void *p, uint32_t c) {
     FreeList &l = lists[c];
     *static_cast<void **>(p) = l.head;
     l.head = p;
-    ++l.length;
-    headroom -= l.size;
-    return (static_cast<int64_t>(static_cast<int32_t>(l.max_length - l.length)) | headroom) < 0;
+    return --l.room < 0;
   }
 
   // Pushes a linked run [head .. tail] of n objects.
@@ -97,38 +117,72 @@ struct ThreadCache {
     FreeList &l = lists[c];
     *static_cast<void **>(tail) = l.head;
     l.head = head;
-    l.length += n;
-    headroom -= int64_t{n} * kSizeClasses[c].size;
+    l.room -= static_cast<int32_t>(n);
   }
 
   // Unlinks the first n objects of list c (n <= length); returns their count, *head and *tail.
   uint32_t pop_range(uint32_t c, uint32_t n, void **head, void **tail) {
     FreeList &l = lists[c];
-    if (n > l.length) n = l.length;
+    uint32_t len = length(c);
+    if (n > len) n = len;
     if (n == 0) return 0;
     void *h = l.head, *t = h;
     for (uint32_t i = 1; i < n; ++i) t = *static_cast<void **>(t);
     l.head = *static_cast<void **>(t);
-    l.length -= n;
-    headroom += int64_t{n} * kSizeClasses[c].size;
+    l.room += static_cast<int32_t>(n);
     *head = h;
     *tail = t;
     return n;
   }
 
-  bool valid() const {
-    uint64_t b = 0;
-    for (uint32_t c = 1; c < kNumClasses; ++c) {
-      uint32_t n = 0;
-      for (void *p = lists[c].head; p != nullptr && n <= lists[c].length;
-           p = *static_cast<void **>(p))
-        ++n;
-      const FreeList &l = lists[c];
-      if (n != l.length || l.size != kSizeClasses[c].size || l.canary_off != (l.size > 8 ? 8u : 0u))
-        return false;
-      b += uint64_t{n} * kSizeClasses[c].size;
+  // Sets list c's max_length to m, keeping room and capacity; the caller then gives back
+  // length(c) - m objects if that is positive, and keeps capacity <= max_bytes.
+  void set_max_length(uint32_t c, uint32_t m) {
+    ListBound &b = bounds[c];
+    lists[c].room += static_cast<int32_t>(m) - static_cast<int32_t>(b.max_length);
+    capacity = capacity + uint64_t{m} * kSizeClasses[c].size -
+               uint64_t{b.max_length} * kSizeClasses[c].size;
+    b.max_length = m;
+    if (m > 0) {
+      bounded[c / 64] |= uint64_t{1} << (c % 64);
+    } else {
+      bounded[c / 64] &= ~(uint64_t{1} << (c % 64));
     }
-    return b == bytes();
+  }
+
+  // The next class from steal_next on (round robin) whose list has a bound, other than `keep`;
+  // 0 when there is none.  Advances steal_next past it.
+  uint32_t next_bounded(uint32_t keep) {
+    static_assert(kNumClasses <= 128);
+    uint64_t m[2] = {bounded[0], bounded[1]};
+    m[keep / 64] &= ~(uint64_t{1} << (keep % 64));
+    for (uint32_t pass = 0; pass < 2; ++pass) {
+      uint32_t from = pass == 0 ? steal_next : 1;
+      for (uint32_t w = from / 64; w < 2; ++w) {
+        uint64_t bits = m[w];
+        if (w == from / 64) bits &= ~uint64_t{0} << (from % 64);
+        if (bits != 0) {
+          uint32_t c = w * 64 + static_cast<uint32_t>(__builtin_ctzll(bits));
+          steal_next = c + 1 < kNumClasses ? c + 1 : 1;
+          return c;
+        }
+      }
+    }
+    return 0;
+  }
+
+  bool valid() const {
+    uint64_t cap = 0;
+    for (uint32_t c = 1; c < kNumClasses; ++c) {
+      const FreeList &l = lists[c];
+      uint32_t n = 0, len = length(c);
+      for (void *p = l.head; p != nullptr && n <= len; p = *static_cast<void **>(p)) ++n;
+      if (n != len || l.room < 0 || l.canary_off != (kSizeClasses[c].size > 8 ? 8u : 0u))
+        return false;
+      cap += uint64_t{bounds[c].max_length} * kSizeClasses[c].size;
+      if (((bounded[c / 64] >> (c % 64)) & 1) != (bounds[c].max_length > 0 ? 1u : 0u)) return false;
+    }
+    return cap == capacity && capacity <= max_bytes && steal_next >= 1 && steal_next < kNumClasses;
   }
 };
 

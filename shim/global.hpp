@@ -87,15 +87,15 @@ inline ThreadCache *cache() {
 inline void *cache_alloc(size_t n) {
   ThreadCache *tc = t_cache;
   if (__builtin_expect(tc == nullptr, 0)) return nullptr;
-  uint32_t cls;
+  uint32_t off;
   if (__builtin_expect(n <= 1024, 1)) {
-    cls = size_class_of_upto_1k(n);
+    off = kListOffsetBySize[n];
   } else if (n <= kMaxSmallSize) {
-    cls = size_class_of_above_1k(n);
+    off = size_class_of_above_1k(n) * sizeof(FreeList);
   } else {
     return nullptr;
   }
-  return tc->pop(cls);  // clears the canary word
+  return ThreadCache::pop(tc->list_at(off));  // clears the canary word
 }
 
 }  // namespace hpmm::shim

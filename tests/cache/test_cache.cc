@@ -113,9 +113,9 @@ Test(thread_cache, slow_start_then_batches_and_bounded_bytes) {
   uint32_t cls = size_class_of(32);
   std::vector<void *> v;
   for (int i = 0; i < 5000; ++i) v.push_back(a.alloc(32, tc));
-  cr_assert_gt(tc->lists[cls].max_length, kSizeClasses[cls].batch, "grew past one batch");
+  cr_assert_gt(tc->bounds[cls].max_length, kSizeClasses[cls].batch, "grew past one batch");
   for (void *p : v) a.free(p, tc);
-  cr_assert_leq(tc->lists[cls].length, tc->lists[cls].max_length);
+  cr_assert_leq(tc->length(cls), tc->bounds[cls].max_length);
   cr_assert(tc->valid());
   // Big objects: the cache gives half back whenever it passes its byte bound.
   std::vector<void *> big;
@@ -127,6 +127,40 @@ Test(thread_cache, slow_start_then_batches_and_bounded_bytes) {
   AllocatorStats st = a.stats();
   cr_assert_eq(st.small_in_use_bytes, 0u);
   cr_assert_eq(st.thread_cache_bytes, 0u);
+  cr_assert(a.valid());
+}
+
+// The byte bound is on capacity (sum of max_length * size): a list that grows past what is free
+// takes capacity from another list, which gives back the objects past its lowered bound.
+Test(thread_cache, capacity_moves_between_lists_within_the_bound) {
+  TestOs os;
+  AllocatorConfig cfg = test_config();
+  cfg.thread_cache_bytes = 64 << 10;
+  Alloc a(&os, cfg);
+  ThreadCache *tc = a.create_cache();
+  const uint32_t ca = size_class_of(1024), cb = size_class_of(2048);
+  auto churn = [&](size_t n, uint32_t cls) {
+    for (int round = 0; round < 80; ++round) {
+      std::vector<void *> v;
+      for (int i = 0; i < 48; ++i) v.push_back(a.alloc(n, tc));
+      for (void *p : v) {
+        a.free(p, tc);
+        cr_assert_leq(tc->length(cls), tc->bounds[cls].max_length);
+      }
+      cr_assert_leq(tc->capacity, tc->max_bytes);
+      cr_assert_leq(tc->bytes(), tc->capacity);
+    }
+  };
+  churn(1024, ca);
+  uint32_t before = tc->bounds[ca].max_length;
+  cr_assert_geq(before, 48u, "the 1 KiB list grew to hold a burst");
+  churn(2048, cb);
+  cr_assert_gt(tc->bounds[cb].max_length, 16u, "the 2 KiB list grew too");
+  cr_assert_lt(tc->bounds[ca].max_length, before, "by taking capacity from the 1 KiB list");
+  cr_assert_leq(tc->length(ca), tc->bounds[ca].max_length, "which gave back what it held past it");
+  cr_assert(tc->valid());
+  a.destroy_cache(tc);
+  cr_assert_eq(a.stats().thread_cache_bytes, 0u);
   cr_assert(a.valid());
 }
 
