@@ -19,6 +19,7 @@
 // reg_lock_ -> central locks (in class order) -> page heap lock.
 #pragma once
 
+#include <cstddef>
 #include <cstdint>
 #include <cstring>
 #include <new>
@@ -162,24 +163,35 @@ class Allocator {
   // Frees p.  Returns false when p is foreign (outside every arena); stops the program when p is
   // inside the heap but not an object hpmm gave out, or is freed twice (as detectable).  A null
   // p is a no-op (it fails the page map's window test, so the fast path does not test for it).
-  __attribute__((always_inline)) bool free(void *p, ThreadCache *tc) {
-    uint64_t e = heap_.entry_of(p);
+  bool free(void *p, ThreadCache *tc) {
+    if (HPMM_LIKELY(tc != nullptr && free_fast(p, tc))) return true;
+    return free_slow(p, heap_.entry_of(p));
+  }
+
+  // free()'s fast path (tc not null): true when p started a small object and is now on tc's
+  // list; false for everything else (then free() takes it, which re-reads the page map).  Its
+  // only call is the overflow of a list, last, so callers can make every exit a tail call.
+  __attribute__((always_inline)) bool free_fast(void *p, ThreadCache *tc) {
+    uint64_t e = heap_.hot_entry_of(p);  // 0 outside the page map's hot window: free() looks
     uint32_t slot = entry_slot(e);
-    // Slots 0..15 (large objects, and entry 0: foreign pointers, null) have no object starts, so
-    // this one test also tells a small object; a failed check is diagnosed by free_slow.
+    // Slots 0..15 (large objects, and entry 0: foreign pointers, null, addresses outside the
+    // window) have no object starts, so this one test also tells a small object; free() takes
+    // every other case.
     uint32_t q = static_cast<uint32_t>(reinterpret_cast<uintptr_t>(p) & (kPageSize - 1));
-    if (HPMM_LIKELY(is_object_start_in_page(q, slot) && tc != nullptr)) {
-      uint32_t cls = slot / kMaxSpanPages;
-      FreeList &l = tc->lists[cls];
-      auto *w = reinterpret_cast<uintptr_t *>(static_cast<char *>(p) + l.canary_off);
-      uintptr_t canary = reinterpret_cast<uintptr_t>(p) ^ cfg_.canary_key;
-      HPMM_CHECK(*w != canary, "double free of a small object");
-      *w = canary;  // for 8-byte objects the link written by push replaces it
-      HPMM_CHECK(l.head != p, "double free of a small object");
-      if (HPMM_UNLIKELY(tc->push(p, cls))) overflow(tc, cls);
-      return true;
-    }
-    return free_slow(p, e);
+    if (HPMM_UNLIKELY(!is_object_start_in_page(q, slot))) return false;
+    // slot = class * 16 + page and a FreeList is 16 bytes: the list's offset is the slot's top.
+    static_assert(sizeof(FreeList) == kMaxSpanPages && offsetof(ThreadCache, lists) == 0);
+    FreeList &l = tc->list_at(slot & ~(kMaxSpanPages - 1));
+    auto *w = reinterpret_cast<uintptr_t *>(static_cast<char *>(p) + l.canary_off);
+    uintptr_t canary = reinterpret_cast<uintptr_t>(p) ^ cfg_.canary_key;
+    HPMM_CHECK(*w != canary, "double free of a small object");
+    *w = canary;  // for 8-byte objects the link written below replaces it
+    void *head = l.head;
+    HPMM_CHECK(head != p, "double free of a small object");
+    *static_cast<void **>(p) = head;
+    l.head = p;
+    if (HPMM_UNLIKELY(--l.room < 0)) overflow(tc, slot / kMaxSpanPages);
+    return true;
   }
 
   // Grows the large object at p in place to at least n bytes if the pages after it are free.

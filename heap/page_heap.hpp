@@ -159,6 +159,10 @@ class PageHeap {
 
   // Lock-free readers.
   uint64_t entry_of(const void *p) const { return map_.get(reinterpret_cast<uintptr_t>(p)); }
+  // entry_of(p) for p in the page map's hot window, else 0 (PageMap::get_hot).
+  uint64_t hot_entry_of(const void *p) const {
+    return map_.get_hot(reinterpret_cast<uintptr_t>(p));
+  }
   Span *span_of(const void *p) const { return entry_span(entry_of(p)); }
   // Whether p lies in an arena of this heap (a pointer we may have given out).  Lock held.
   bool owns(const void *p) const {

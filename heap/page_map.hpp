@@ -77,6 +77,15 @@ class PageMap {
       return Tree::load(hot_leaf_.load(std::memory_order_relaxed) + (d >> kPageShift));
     return tree_.get(addr >> kPageShift);
   }
+  // get() within the hot window, 0 (an empty entry) outside it: for free()'s fast path, which
+  // sends an empty entry to its slow path, where get() looks again.
+  uint64_t get_hot(uintptr_t addr) const {
+    uint64_t bytes = hot_bytes_.load(std::memory_order_acquire);
+    uint64_t d = addr - hot_start_.load(std::memory_order_relaxed);
+    if (HPMM_LIKELY(d < bytes))
+      return Tree::load(hot_leaf_.load(std::memory_order_relaxed) + (d >> kPageShift));
+    return 0;
+  }
   // Writer (page heap lock).  False when a node cannot be mapped.
   bool set(uintptr_t addr, uint64_t entry) {
     uint64_t key = addr >> kPageShift;

@@ -98,6 +98,17 @@ inline void *cache_alloc(size_t n) {
   return ThreadCache::pop(tc->list_at(off));  // clears the canary word
 }
 
+// free's slow path: a thread without a cache (or not yet initialised), large objects, foreign
+// and invalid pointers, null.  (shim/malloc.cc)
+void free_slow(void *p);
+
+// free and every operator delete: the fast path inline, every other case a tail call.
+inline void free_impl(void *p) {
+  ThreadCache *tc = t_cache;
+  if (__builtin_expect(tc != nullptr, 1) && __builtin_expect(heap().free_fast(p, tc), 1)) return;
+  free_slow(p);
+}
+
 }  // namespace hpmm::shim
 
 #pragma GCC visibility pop

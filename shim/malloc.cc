@@ -52,10 +52,14 @@ __attribute__((noinline)) void foreign(void *p) {
   g_foreign_frees.fetch_add(1, std::memory_order_relaxed);
 }
 
-__attribute__((noinline)) void free_slow(void *p) {
+}  // namespace
+
+__attribute__((noinline)) void hpmm::shim::free_slow(void *p) {
   if (p == nullptr || !ready()) return;  // nothing was given out yet: p is foreign
   if (!heap().free(p, cache())) foreign(p);
 }
+
+namespace {
 
 void *aligned_impl(size_t align, size_t n) {
   void *p = heap().alloc_aligned(n, align, cache());
@@ -112,12 +116,7 @@ void *malloc(size_t n) noexcept {
 // free(NULL) takes the same path as any pointer: the page map finds no small object there, and
 // the allocator's slow path returns at once.
 void free(void *p) noexcept {
-  ThreadCache *tc = t_cache;
-  if (__builtin_expect(tc != nullptr, 1)) {
-    if (__builtin_expect(!heap().free(p, tc), 0)) foreign(p);
-    return;
-  }
-  free_slow(p);
+  free_impl(p);
 }
 
 void *calloc(size_t n, size_t size) noexcept {

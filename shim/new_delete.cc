@@ -111,38 +111,38 @@ void *operator new[](size_t n, std::align_val_t a, const std::nothrow_t &) noexc
 }
 
 void operator delete(void *p) noexcept {
-  free(p);
+  free_impl(p);
 }
 void operator delete[](void *p) noexcept {
-  free(p);
+  free_impl(p);
 }
 void operator delete(void *p, const std::nothrow_t &) noexcept {
-  free(p);
+  free_impl(p);
 }
 void operator delete[](void *p, const std::nothrow_t &) noexcept {
-  free(p);
+  free_impl(p);
 }
 void operator delete(void *p, size_t) noexcept {
-  free(p);
+  free_impl(p);
 }
 void operator delete[](void *p, size_t) noexcept {
-  free(p);
+  free_impl(p);
 }
 void operator delete(void *p, std::align_val_t) noexcept {
-  free(p);
+  free_impl(p);
 }
 void operator delete[](void *p, std::align_val_t) noexcept {
-  free(p);
+  free_impl(p);
 }
 void operator delete(void *p, std::align_val_t, const std::nothrow_t &) noexcept {
-  free(p);
+  free_impl(p);
 }
 void operator delete[](void *p, std::align_val_t, const std::nothrow_t &) noexcept {
-  free(p);
+  free_impl(p);
 }
 void operator delete(void *p, size_t, std::align_val_t) noexcept {
-  free(p);
+  free_impl(p);
 }
 void operator delete[](void *p, size_t, std::align_val_t) noexcept {
-  free(p);
+  free_impl(p);
 }
