@@ -184,10 +184,12 @@ class Allocator {
     FreeList &l = tc->list_at(slot & ~(kMaxSpanPages - 1));
     auto *w = reinterpret_cast<uintptr_t *>(static_cast<char *>(p) + l.canary_off);
     uintptr_t canary = reinterpret_cast<uintptr_t>(p) ^ cfg_.canary_key;
-    HPMM_CHECK(*w != canary, "double free of a small object");
-    *w = canary;  // for 8-byte objects the link written below replaces it
     void *head = l.head;
-    HPMM_CHECK(head != p, "double free of a small object");
+    if (HPMM_UNLIKELY(*w == canary || head == p)) {
+      double_free_found();  // does not return; a tail call, so the fast path needs no frame
+      return true;
+    }
+    *w = canary;  // for 8-byte objects the link written below replaces it
     *static_cast<void **>(p) = head;
     l.head = p;
     if (HPMM_UNLIKELY(--l.room < 0)) overflow(tc, slot / kMaxSpanPages);
@@ -301,6 +303,11 @@ class Allocator {
     uint32_t q = static_cast<uint32_t>(reinterpret_cast<uintptr_t>(p) & (kPageSize - 1));
     HPMM_CHECK(is_object_start_in_page(q, slot),
                "free of an invalid pointer: inside a small object, not its start");
+  }
+
+  // Stops the program.  Not declared noreturn, so that free_fast can reach it by a tail call.
+  __attribute__((noinline, cold)) static void double_free_found() {
+    check_failed(__FILE__, __LINE__, "canary or list head", "double free of a small object");
   }
 
   // Small objects of a thread without a cache, pointers inside small objects (which stop the
