@@ -344,6 +344,13 @@ class Allocator {
     return true;
   }
 
+  // A list's next bound below a batch: doubled (1, 2, 4, ... batch), so a list whose bound was
+  // lowered for another's growth is back at a batch after a few refills or overflows.
+  static uint32_t slow_start(uint32_t max_length, uint32_t batch) {
+    uint32_t m = max_length > 0 ? max_length * 2 : 1;
+    return m < batch ? m : batch;
+  }
+
   // The list of cls is empty: a batch from the central list (at most max_length, at least 1).
   __attribute__((noinline)) void *refill(uint32_t cls, ThreadCache *tc) {
     void *h, *t;
@@ -357,7 +364,7 @@ class Allocator {
     uint32_t m = max_length + batch;
     if (m > ThreadCache::kMaxListLength) m = ThreadCache::kMaxListLength;
     if (max_length < batch) {
-      grow(tc, cls, max_length + 1);
+      grow(tc, cls, slow_start(max_length, batch));
     } else if (tc->capacity + uint64_t{batch} * kSizeClasses[cls].size <= tc->max_bytes) {
       tc->set_max_length(cls, m - m % batch);  // past a batch only while capacity is free
     }
@@ -370,7 +377,7 @@ class Allocator {
     uint32_t batch = kSizeClasses[cls].batch;
     release(tc, cls, batch);
     if (b.max_length < batch) {
-      grow(tc, cls, b.max_length + 1);
+      grow(tc, cls, slow_start(b.max_length, batch));
     } else if (b.max_length > batch && ++b.overages > ThreadCache::kMaxOverages) {
       tc->set_max_length(cls, b.max_length - batch);
       b.overages = 0;

@@ -11,10 +11,11 @@
 // the bytes a cache holds never pass max_bytes by more than the one object whose free overflows.
 // A list that must lower its bound for another gives up at least half of it, so such steals are
 // rare; `bounded` (a bit per list with max_length > 0) finds the next one in a few instructions.
-// Sizing (TCMalloc's): a list's max_length starts at 0, grows by one per refill up to the
-// class's batch, then by a batch at a time up to kMaxListLength, as capacity allows; a list found
-// too long on free gives a batch back, and after kMaxOverages such events its max_length shrinks
-// by a batch.
+// Sizing (after TCMalloc's): a list's max_length starts at 0 and doubles (1, 2, 4, ...) per
+// refill or overflow up to the class's batch, taking capacity from other lists if it must; past
+// a batch it grows by a batch per refill, up to kMaxListLength, only while capacity is free.  A
+// list found too long on free gives a batch back, and after kMaxOverages such events its
+// max_length shrinks by a batch.
 // Layout: the lists' hot fields (head, room, canary offset) are 16 bytes per class at offset 0,
 // so malloc finds its list by one load from kListOffsetBySize (size -> byte offset of the list);
 // the bounds (max_length, overages) are in a separate array the fast paths never read.
@@ -76,8 +77,11 @@ struct ThreadCache {
       lists[c].canary_off = kSizeClasses[c].size > 8 ? 8 : 0;
   }
 
+  // Objects on list c.  (Clamped at 0: the statistics reader may see room and max_length from
+  // different moments.)
   uint32_t length(uint32_t c) const {
-    return static_cast<uint32_t>(static_cast<int64_t>(bounds[c].max_length) - lists[c].room);
+    int64_t n = static_cast<int64_t>(bounds[c].max_length) - lists[c].room;
+    return n > 0 ? static_cast<uint32_t>(n) : 0;
   }
   uint64_t bytes() const {
     uint64_t b = 0;
