@@ -165,14 +165,22 @@ class Allocator {
   // p is a no-op (it fails the page map's window test, so the fast path does not test for it).
   bool free(void *p, ThreadCache *tc) {
     if (HPMM_LIKELY(tc != nullptr && free_fast(p, tc))) return true;
-    return free_slow(p, heap_.entry_of(p));
+    uint64_t e = heap_.entry_of(p);  // the whole map: also outside the hot window
+    if (tc != nullptr && free_to_cache(p, tc, e)) return true;
+    return free_slow(p, e);
   }
 
   // free()'s fast path (tc not null): true when p started a small object and is now on tc's
   // list; false for everything else (then free() takes it, which re-reads the page map).  Its
   // only call is the overflow of a list, last, so callers can make every exit a tail call.
   __attribute__((always_inline)) bool free_fast(void *p, ThreadCache *tc) {
-    uint64_t e = heap_.hot_entry_of(p);  // 0 outside the page map's hot window: free() looks
+    // 0 outside the page map's hot window, which free() then reads whole.
+    return free_to_cache(p, tc, heap_.hot_entry_of(p));
+  }
+
+ private:
+  // Pushes p onto tc's list if e (its page's entry, or 0) says it starts a small object.
+  __attribute__((always_inline)) bool free_to_cache(void *p, ThreadCache *tc, uint64_t e) {
     uint32_t slot = entry_slot(e);
     // Slots 0..15 (large objects, and entry 0: foreign pointers, null, addresses outside the
     // window) have no object starts, so this one test also tells a small object; free() takes
@@ -196,6 +204,7 @@ class Allocator {
     return true;
   }
 
+ public:
   // Grows the large object at p in place to at least n bytes if the pages after it are free.
   bool try_grow_in_place(void *p, size_t n) {
     uint64_t e = heap_.entry_of(p);

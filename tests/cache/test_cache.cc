@@ -164,6 +164,42 @@ Test(thread_cache, capacity_moves_between_lists_within_the_bound) {
   cr_assert(a.valid());
 }
 
+// free()'s fast path reads only the page map's hot window (one 2 GiB leaf); a small object past
+// it must still go to the thread cache (through the whole map), not to the central list.
+Test(thread_cache, small_objects_outside_the_hot_window_are_cached) {
+  TestOs os;
+  AllocatorConfig cfg = test_config();
+  cfg.page_heap.backing.arena_bytes = 1ull << 30;
+  Alloc a(&os, cfg);
+  ThreadCache *tc = a.create_cache();
+  std::vector<void *> big;
+  void *p = nullptr;
+  // Address space only (never touched): fill arenas with 1 GiB objects until a new span of the
+  // class lies outside the window.
+  for (int i = 0; i < 12 && p == nullptr; ++i) {
+    big.push_back(a.alloc(1ull << 30, tc));
+    cr_assert_not_null(big.back());
+    void *q = a.alloc(4000, tc);
+    if (a.page_heap().hot_entry_of(q) == 0) {
+      p = q;
+    } else {
+      a.free(q, tc);
+    }
+  }
+  cr_assert_not_null(p, "no span outside the hot window after 12 GiB of address space");
+  cr_assert_neq(a.page_heap().entry_of(p), 0u);
+  uint32_t cls = size_class_of(4000);
+  uint32_t before = tc->length(cls);
+  a.free(p, tc);
+  cr_assert(tc->length(cls) == before + 1 || tc->length(cls) < before,
+            "p went onto the list (or the list overflowed and gave a batch back)");
+  cr_assert_eq(a.alloc(4000, tc), p, "and comes back from it first");
+  a.free(p, tc);
+  for (void *b : big) a.free(b, tc);
+  a.destroy_cache(tc);
+  cr_assert(a.valid());
+}
+
 Test(thread_cache, cross_thread_frees_without_a_global_lock) {
   TestOs os;
   Alloc a(&os, test_config());
