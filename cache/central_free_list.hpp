@@ -164,10 +164,17 @@ class CentralFreeList {
     for (uint32_t k = 0; k < n; ++k) {
       void *obj = head;
       head = *static_cast<void **>(obj);
-      Span *s = heap_->span_of(obj);
-      HPMM_CHECK(s != nullptr && s->cls == cls_, "free: object is not in a span of its class");
-      uint32_t i = s->index_of(obj);
-      HPMM_CHECK(i != UINT32_MAX, "free: pointer is not the start of an object");
+      // The page's entry tells its class and page in the span (a link overwritten after free
+      // points elsewhere and is caught here): one object-start check, no Span field read.
+      uint64_t e = heap_->entry_of(obj);
+      uint32_t slot = entry_slot(e);
+      uint32_t q = static_cast<uint32_t>(reinterpret_cast<uintptr_t>(obj) & (kPageSize - 1));
+      HPMM_CHECK(slot / kMaxSpanPages == cls_ && is_object_start_in_page(q, slot),
+                 "free: not the start of an object of its class (a free list was overwritten)");
+      Span *s = entry_span(e);
+      uint32_t i =
+          object_index(static_cast<uint32_t>(reinterpret_cast<uintptr_t>(obj) - s->start), cls_);
+      HPMM_ASSERT(i == s->index_of(obj));
       HPMM_CHECK(s->give(i), "double free of a small object");
       ++span_free_;
       if (s->nfree == 1) link(s);  // it was full

@@ -164,38 +164,56 @@ Test(thread_cache, capacity_moves_between_lists_within_the_bound) {
   cr_assert(a.valid());
 }
 
-// free()'s fast path reads only the page map's hot window (one 2 GiB leaf); a small object past
-// it must still go to the thread cache (through the whole map), not to the central list.
+// A TestOs whose arenas lie 4 GiB apart (from 16 TiB up), so the second is outside the first's
+// 2 GiB page-map leaf (free()'s hot window).
+struct FarOs : TestOs {
+  uintptr_t next = uintptr_t{1} << 44;
+  uintptr_t reserve(size_t n) {
+    for (int tries = 0; tries < 64; ++tries, next += uintptr_t{4} << 30) {
+      void *want = reinterpret_cast<void *>(next);
+      void *p = mmap(want, n, PROT_READ | PROT_WRITE,
+                     MAP_PRIVATE | MAP_ANONYMOUS | MAP_NORESERVE | MAP_FIXED_NOREPLACE, -1, 0);
+      if (p == want) {
+        ++reserves;
+        next += uintptr_t{4} << 30;
+        return reinterpret_cast<uintptr_t>(p);
+      }
+      if (p != MAP_FAILED) munmap(p, n);
+    }
+    return 0;
+  }
+};
+
+// free()'s fast path reads only the page map's hot window; a small object past it must still go
+// to the thread cache (through the whole map), not to the central list.
 Test(thread_cache, small_objects_outside_the_hot_window_are_cached) {
-  TestOs os;
+  FarOs os;
   AllocatorConfig cfg = test_config();
-  cfg.page_heap.backing.arena_bytes = 1ull << 30;
-  Alloc a(&os, cfg);
+  cfg.page_heap.backing.arena_bytes = 16 << 20;
+  Allocator<FarOs> a(&os, cfg);
   ThreadCache *tc = a.create_cache();
-  std::vector<void *> big;
+  std::vector<void *> kept;
   void *p = nullptr;
-  // Address space only (never touched): fill arenas with 1 GiB objects until a new span of the
-  // class lies outside the window.
-  for (int i = 0; i < 12 && p == nullptr; ++i) {
-    big.push_back(a.alloc(1ull << 30, tc));
-    cr_assert_not_null(big.back());
+  for (int i = 0; i < 20000 && p == nullptr; ++i) {
     void *q = a.alloc(4000, tc);
+    cr_assert_not_null(q);
     if (a.page_heap().hot_entry_of(q) == 0) {
       p = q;
     } else {
-      a.free(q, tc);
+      kept.push_back(q);
     }
   }
-  cr_assert_not_null(p, "no span outside the hot window after 12 GiB of address space");
+  cr_assert_not_null(p, "the first 16 MiB arena filled up, so a span lies in the second");
+  cr_assert_geq(os.reserves, 2u);
   cr_assert_neq(a.page_heap().entry_of(p), 0u);
   uint32_t cls = size_class_of(4000);
   uint32_t before = tc->length(cls);
+  cr_assert_lt(before, tc->bounds[cls].max_length, "the list has room for p");
   a.free(p, tc);
-  cr_assert(tc->length(cls) == before + 1 || tc->length(cls) < before,
-            "p went onto the list (or the list overflowed and gave a batch back)");
+  cr_assert_eq(tc->length(cls), before + 1, "p went onto the thread cache's list");
   cr_assert_eq(a.alloc(4000, tc), p, "and comes back from it first");
   a.free(p, tc);
-  for (void *b : big) a.free(b, tc);
+  for (void *q : kept) a.free(q, tc);
   a.destroy_cache(tc);
   cr_assert(a.valid());
 }
