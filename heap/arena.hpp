@@ -178,27 +178,19 @@ class HugeSet {
   // (all of them when `all`).  Returns the bytes released.
   uint64_t release(uint64_t now, uint64_t delay_ns, bool all) {
     uint64_t bytes = 0;
-    for (Arena *a = arenas_; a != nullptr; a = a->next) {
-      for (uint32_t h = a->next_with(a->resident_bits, 0, true); h < a->nhp;
-           h = a->next_with(a->resident_bits, h + 1, true)) {
-        HugePage &p = a->hp[h];
-        if (!all && now - p.free_since_ns < delay_ns) continue;
-        bool ok;
-        if (p.backing == Backing::kHugetlb) {
-          ok = os_->unmap_hugetlb(p.base);
-          if (ok) --hugetlb_pages_, hugetlb_empty_ = false, p.advised = false;
-        } else {
-          ok = os_->decommit(p.base, kHugePageSize);
-        }
-        if (!ok) continue;
-        p.dirty.clear_all();
-        p.backing = p.advised ? Backing::kThp : Backing::kPlain;
-        Arena::put(a->resident_bits, h, false);
-        bytes += kHugePageSize;
-      }
-    }
-    released_bytes_ += bytes;
+    for (Arena *a = arenas_; a != nullptr; a = a->next)
+      bytes += release_range(a, 0, a->nhp, now, delay_ns, all);
     return bytes;
+  }
+
+  // Gives the free hugepage p back to the OS now, whatever its age (false: nothing was resident
+  // or the OS refused).
+  bool release_one(HugePage *p) {
+    Arena *a = arena_of(p->base);
+    uint32_t h = a->index_of(p->base);
+    if (!Arena::test(a->resident_bits, h)) return false;
+    uint64_t b = release_range(a, h, h + 1, 0, 0, true);
+    return b != 0;
   }
 
   // For a fork child: every hugetlb page is replaced by plain memory (copy(base, live, advise)
@@ -295,6 +287,31 @@ class HugeSet {
     a->next = *link;
     *link = a;
     return a;
+  }
+
+  // release() over the resident free hugepages of a with index in [from, to).
+  uint64_t release_range(Arena *a, uint32_t from, uint32_t to, uint64_t now, uint64_t delay_ns,
+                         bool all) {
+    uint64_t bytes = 0;
+    for (uint32_t h = a->next_with(a->resident_bits, from, true); h < to;
+         h = a->next_with(a->resident_bits, h + 1, true)) {
+      HugePage &p = a->hp[h];
+      if (!all && now - p.free_since_ns < delay_ns) continue;
+      bool ok;
+      if (p.backing == Backing::kHugetlb) {
+        ok = os_->unmap_hugetlb(p.base);
+        if (ok) --hugetlb_pages_, hugetlb_empty_ = false, p.advised = false;
+      } else {
+        ok = os_->decommit(p.base, kHugePageSize);
+      }
+      if (!ok) continue;
+      p.dirty.clear_all();
+      p.backing = p.advised ? Backing::kThp : Backing::kPlain;
+      Arena::put(a->resident_bits, h, false);
+      bytes += kHugePageSize;
+    }
+    released_bytes_ += bytes;
+    return bytes;
   }
 
   void back(HugePage *p) {

@@ -395,3 +395,38 @@ Test(page_heap, whole_hugepage_span_grows_into_the_next_hugepage) {
   cr_assert_eq(h.stats().in_use_bytes, 0u);
   cr_assert(h.valid());
 }
+
+// delete_span(s, true): a large object's garbage pages go back to the OS at once, the rest of
+// its hugepages stays as it was, and the pages come back zeroed when handed out again.
+Test(release, discarded_large_span_gives_its_pages_back_at_once) {
+  TestOs os;
+  PageHeapConfig cfg = small_arenas();
+  cfg.backing.thp = true;
+  cfg.backing.thp_min_bytes = 0;
+  Heap h(&os, cfg);
+  Span *keep = h.new_span(8, 0);  // shares the hugepage, so it stays in the filler
+  Span *s = h.new_span(100, 0);
+  Span *big = h.new_span(600, 0);  // two whole hugepages and a donated tail
+  memset(reinterpret_cast<void *>(keep->start), 7, keep->bytes());
+  memset(reinterpret_cast<void *>(s->start), 1, s->bytes());
+  memset(reinterpret_cast<void *>(big->start), 2, big->bytes());
+  uintptr_t gone = s->start, gone_big = big->start;
+  h.delete_span(s, true);
+  cr_assert_eq(os.decommitted_bytes, 100 * kPageSize, "only the freed run");
+  cr_assert_eq(resident_pages(gone, 100 * kPageSize), 0u);
+  cr_assert_eq(resident_pages(keep->start, keep->bytes()), keep->bytes() / 4096);
+  cr_assert_eq(static_cast<char *>(reinterpret_cast<void *>(keep->start))[0], 7);
+  h.delete_span(big, true);
+  cr_assert_eq(resident_pages(gone_big, 600 * kPageSize), 0u);
+  PageHeapStats st = h.stats();
+  cr_assert_eq(st.free_resident_bytes, 0u, "its whole hugepages are not kept for the delay");
+  cr_assert_eq(st.released_bytes, os.decommitted_bytes);
+  cr_assert_eq(st.in_use_bytes, keep->bytes());
+  cr_assert(h.valid());
+  Span *again = h.new_span(100, 0);  // reuses the run: nothing to clear
+  cr_assert_eq(again->start, gone);
+  cr_assert_not(again->needzero, "released pages read as zero");
+  h.delete_span(again);
+  h.delete_span(keep);
+  cr_assert(h.valid());
+}
