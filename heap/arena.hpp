@@ -11,8 +11,10 @@
 // pool while `hugetlb` is allowed and the pool gives one, else THP when `thp` (the hugepage is
 // advised MADV_HUGEPAGE once the hugepages in use reach thp_min_bytes, so that a small program
 // is not charged 2 MiB per hugepage it touches), else plain pages.  Release gives back whole
-// hugepages only: MADV_DONTNEED, or the pool page to the pool. Synchronised by the page heap's
-// lock.
+// hugepages only: MADV_DONTNEED, or the pool page to the pool.  Taking: a run of resident free
+// hugepages first; when only a run that needs new memory fits, as many resident free hugepages
+// are released at once (trade), so resident memory does not grow while free memory sits unused.
+// Synchronised by the page heap's lock.
 #pragma once
 
 #include <bit>
@@ -60,18 +62,20 @@ struct Arena {
     }
     return nhp;
   }
-  // Start of the first run of k free hugepages whose address is a multiple of align (a power
-  // of two >= 2 MiB), or nhp.
-  uint32_t first_fit(uint32_t k, uint64_t align) const {
-    for (uint32_t i = next_with(free_bits, 0, true); i < nhp;) {
-      uint32_t end = next_with(free_bits, i, false);
+  // Start of the first run of k hugepages with their bit set in bits (free_bits, or
+  // resident_bits: free and still resident) whose address is a multiple of align (a power of
+  // two >= 2 MiB), or nhp.
+  uint32_t first_fit(uint32_t k, uint64_t align, const uint64_t *bits) const {
+    for (uint32_t i = next_with(bits, 0, true); i < nhp;) {
+      uint32_t end = next_with(bits, i, false);
       uint64_t a = align_up(base + uint64_t{i} * kHugePageSize, align);
       uint64_t s = (a - base) >> kHugePageShift;
       if (s + k <= end) return static_cast<uint32_t>(s);
-      i = next_with(free_bits, end, true);
+      i = next_with(bits, end, true);
     }
     return nhp;
   }
+  uint32_t first_fit(uint32_t k, uint64_t align) const { return first_fit(k, align, free_bits); }
 
   bool valid() const {
     for (uint32_t h = 0; h < nhp; ++h) {
@@ -107,12 +111,10 @@ class HugeSet {
   HugePage *alloc(uint32_t k, bool *needzero, uint64_t align = kHugePageSize) {
     Arena *a = nullptr;
     uint32_t i = 0;
-    if (k == 1 &&
-        align == kHugePageSize) {  // reuse a resident free hugepage first: no fault, no new RSS
-      for (Arena *r = arenas_; r != nullptr && a == nullptr; r = r->next) {
-        uint32_t h = r->next_with(r->resident_bits, 0, true);
-        if (h < r->nhp) a = r, i = h;
-      }
+    // Reuse resident free hugepages first (no fault, no new RSS), then any free ones.
+    for (Arena *r = arenas_; r != nullptr && a == nullptr; r = r->next) {
+      uint32_t h = r->first_fit(k, align, r->resident_bits);
+      if (h < r->nhp) a = r, i = h;
     }
     for (Arena *r = arenas_; r != nullptr && a == nullptr; r = r->next) {
       uint32_t h = r->first_fit(k, align);
@@ -125,6 +127,7 @@ class HugeSet {
       HPMM_CHECK(i < a->nhp, "huge set: a new arena has no room");
     }
     bool nz = false;
+    uint32_t fresh = 0;
     for (uint32_t h = i; h < i + k; ++h) {
       HugePage &p = a->hp[h];
       Arena::put(a->free_bits, h, false);
@@ -133,7 +136,9 @@ class HugeSet {
       if (!p.dirty.all_clear()) nz = true;
       if (!p.dirty.all_clear() || p.backing == Backing::kHugetlb) continue;
       back(&p);
+      ++fresh;
     }
+    trade(fresh);
     *needzero = nz;
     return &a->hp[i];
   }
@@ -146,13 +151,15 @@ class HugeSet {
     if (uint64_t{i} + k > a->nhp) return false;
     for (uint32_t h = i; h < i + k; ++h)
       if (!Arena::test(a->free_bits, h)) return false;
+    uint32_t fresh = 0;
     for (uint32_t h = i; h < i + k; ++h) {
       HugePage &p = a->hp[h];
       Arena::put(a->free_bits, h, false);
       Arena::put(a->resident_bits, h, false);
       --free_hugepages_;
-      if (p.dirty.all_clear() && p.backing != Backing::kHugetlb) back(&p);
+      if (p.dirty.all_clear() && p.backing != Backing::kHugetlb) back(&p), ++fresh;
     }
+    trade(fresh);
     return true;
   }
 
@@ -287,6 +294,23 @@ class HugeSet {
     a->next = *link;
     *link = a;
     return a;
+  }
+
+  // The heap just took `fresh` hugepages of new memory because no run of resident free ones fit:
+  // as many resident free hugepages (the longest free first) go back to the OS now, ahead of
+  // their delay, so that resident memory does not grow while free memory sits unused (they
+  // could not serve this request; a later one faults them in again).
+  void trade(uint32_t fresh) {
+    while (fresh-- > 0) {
+      Arena *best_a = nullptr;
+      uint32_t best_h = 0;
+      for (Arena *a = arenas_; a != nullptr; a = a->next)
+        for (uint32_t h = a->next_with(a->resident_bits, 0, true); h < a->nhp;
+             h = a->next_with(a->resident_bits, h + 1, true))
+          if (best_a == nullptr || a->hp[h].free_since_ns < best_a->hp[best_h].free_since_ns)
+            best_a = a, best_h = h;
+      if (best_a == nullptr || release_range(best_a, best_h, best_h + 1, 0, 0, true) == 0) return;
+    }
   }
 
   // release() over the resident free hugepages of a with index in [from, to).

@@ -430,3 +430,30 @@ Test(release, discarded_large_span_gives_its_pages_back_at_once) {
   h.delete_span(keep);
   cr_assert(h.valid());
 }
+
+// A request no run of resident free hugepages can serve takes new memory; as many resident free
+// hugepages go back to the OS then, ahead of their delay, so resident memory does not grow.
+Test(release, new_memory_is_traded_for_resident_free_hugepages) {
+  TestOs os;
+  Heap h(&os, small_arenas());
+  Span *a = h.new_span(2 * kPagesPerHugePage, 0);  // hugepages 0-1
+  Span *b = h.new_span(kPagesPerHugePage, 0);      // hugepage 2
+  uintptr_t a_start = a->start;
+  memset(reinterpret_cast<void *>(a_start), 1, a->bytes());
+  h.delete_span(a);
+  cr_assert_eq(h.stats().free_resident_bytes, 2 * kHugePageSize, "kept for the delay");
+  Span *c = h.new_span(2 * kPagesPerHugePage, 0);  // fits the resident run: reused
+  cr_assert_eq(c->start, a_start);
+  cr_assert(c->needzero);
+  cr_assert_eq(os.decommits, 0u);
+  h.delete_span(c);
+  Span *d = h.new_span(3 * kPagesPerHugePage, 0);  // does not fit: hugepages 3-5, new memory
+  cr_assert_neq(d->start, a_start);
+  PageHeapStats st = h.stats();
+  cr_assert_eq(st.free_resident_bytes, 0u, "the two resident free hugepages were traded");
+  cr_assert_eq(st.released_bytes, 2 * kHugePageSize);
+  cr_assert_eq(resident_pages(a_start, 2 * kHugePageSize), 0u);
+  h.delete_span(b);
+  h.delete_span(d);
+  cr_assert(h.valid());
+}
