@@ -9,12 +9,12 @@
 // fit of k contiguous hugepages finds the union of everything freed next to each other.
 // Backing: a hugepage that is not resident gets its backing when taken: a page of the hugetlbfs
 // pool while `hugetlb` is allowed and the pool gives one, else THP when `thp` (the hugepage is
-// advised MADV_HUGEPAGE once the hugepages in use reach thp_min_bytes, so that a small program
-// is not charged 2 MiB per hugepage it touches), else plain pages.  Release gives back whole
-// hugepages only: MADV_DONTNEED, or the pool page to the pool.  Taking: a run of resident free
-// hugepages first; when only a run that needs new memory fits, as many resident free hugepages
-// are released at once (trade), so resident memory does not grow while free memory sits unused.
-// Synchronised by the page heap's lock.
+// advised MADV_HUGEPAGE), else plain pages; pool pages and THP only once the hugepages in use
+// reach thp_min_bytes, so that a small program is not charged 2 MiB per hugepage it touches.
+// Release gives back whole hugepages only: MADV_DONTNEED, or the pool page to the pool.  Taking: a
+// run of resident free hugepages first; when only a run that needs new memory fits, as many
+// resident free hugepages are released at once (trade), so resident memory does not grow while free
+// memory sits unused. Synchronised by the page heap's lock.
 #pragma once
 
 #include <bit>
@@ -92,7 +92,8 @@ struct BackingConfig {
   bool hugetlb = false;               // try the hugetlbfs pool for new hugepages
   uint64_t hugetlb_budget = 0;        // at most this many pool pages at once
   bool thp = false;                   // advise hugepages MADV_HUGEPAGE ...
-  uint64_t thp_min_bytes = 4u << 20;  // ... once this many bytes of hugepages are in use
+  uint64_t thp_min_bytes = 4u << 20;  // pool pages and THP once this many bytes of hugepages
+                                      // are in use
   uint64_t arena_bytes = 1ull << 30;
 };
 
@@ -339,7 +340,12 @@ class HugeSet {
   }
 
   void back(HugePage *p) {
-    if (cfg_.hugetlb && !hugetlb_empty_ && hugetlb_pages_ < cfg_.hugetlb_budget) {
+    // Whole hugepages (pool or THP) only once the heap is big enough for a whole hugepage per
+    // allocation not to matter: a small program keeps a small footprint (a pool page is 2 MiB
+    // of its memory as much as a THP is, though rusage does not count it).
+    uint64_t in_use = (total_hugepages_ - free_hugepages_) * kHugePageSize;
+    bool big = in_use >= cfg_.thp_min_bytes;
+    if (big && cfg_.hugetlb && !hugetlb_empty_ && hugetlb_pages_ < cfg_.hugetlb_budget) {
       if (os_->map_hugetlb(p->base)) {
         p->backing = Backing::kHugetlb;
         ++hugetlb_pages_;
@@ -347,11 +353,8 @@ class HugeSet {
       }
       hugetlb_empty_ = true;  // do not ask again until we give a pool page back
     }
-    // THP only once the heap is big enough for a whole hugepage per allocation not to matter
-    // (a small program keeps a small RSS); adjacent advised hugepages merge into one mapping.
-    uint64_t in_use = (total_hugepages_ - free_hugepages_) * kHugePageSize;
-    if (!p->advised && cfg_.thp && in_use >= cfg_.thp_min_bytes)
-      p->advised = os_->advise_thp(p->base, kHugePageSize);
+    // Adjacent advised hugepages merge into one mapping.
+    if (!p->advised && cfg_.thp && big) p->advised = os_->advise_thp(p->base, kHugePageSize);
     p->backing = p->advised ? Backing::kThp : Backing::kPlain;
   }
 

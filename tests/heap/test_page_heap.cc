@@ -457,3 +457,25 @@ Test(release, new_memory_is_traded_for_resident_free_hugepages) {
   h.delete_span(d);
   cr_assert(h.valid());
 }
+
+Test(backing, pool_pages_only_once_the_heap_is_big) {
+  TestOs os;
+  os.pool = 8;
+  PageHeapConfig cfg = small_arenas();
+  cfg.backing.hugetlb = true;
+  cfg.backing.hugetlb_budget = 8;
+  cfg.backing.thp = true;
+  cfg.backing.thp_min_bytes = 3 * kHugePageSize;  // counting the hugepage being taken
+  Heap h(&os, cfg);
+  Span *small = h.new_span(1, 3);
+  cr_assert_eq(small->hp->backing, Backing::kPlain, "a small heap takes no pool page");
+  cr_assert_eq(os.hugetlb_maps, 0u);
+  Span *big = h.new_span(3 * 256, 0);
+  cr_assert_eq(big->hp[0].backing, Backing::kPlain, "2 hugepages in use with it");
+  cr_assert_eq(big->hp[1].backing, Backing::kHugetlb);
+  cr_assert_eq(big->hp[2].backing, Backing::kHugetlb);
+  cr_assert_eq(h.stats().hugetlb_bytes, 2 * kHugePageSize);
+  h.delete_span(big);
+  h.delete_span(small);
+  cr_assert(h.valid());
+}
