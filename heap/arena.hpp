@@ -9,10 +9,12 @@
 // fit of k contiguous hugepages finds the union of everything freed next to each other.
 // Backing: a hugepage that is not resident gets its backing when taken: a page of the hugetlbfs
 // pool while `hugetlb` is allowed and the pool gives one, else THP when `thp` (the hugepage is
-// advised MADV_HUGEPAGE once the hugepages in use reach thp_min_bytes, so that a small program
-// is not charged 2 MiB per hugepage it touches), else plain pages.  Release gives back whole
-// hugepages only: MADV_DONTNEED, or the pool page to the pool. Synchronised by the page heap's
-// lock.
+// advised MADV_HUGEPAGE), else plain pages; pool pages and THP only once the hugepages in use
+// reach thp_min_bytes, so that a small program is not charged 2 MiB per hugepage it touches.
+// Release gives back whole hugepages only: MADV_DONTNEED, or the pool page to the pool.  Taking: a
+// run of resident free hugepages first; when only a run that needs new memory fits, as many
+// resident free hugepages are released at once (trade), so resident memory does not grow while free
+// memory sits unused. Synchronised by the page heap's lock.
 #pragma once
 
 #include <bit>
@@ -60,18 +62,20 @@ struct Arena {
     }
     return nhp;
   }
-  // Start of the first run of k free hugepages whose address is a multiple of align (a power
-  // of two >= 2 MiB), or nhp.
-  uint32_t first_fit(uint32_t k, uint64_t align) const {
-    for (uint32_t i = next_with(free_bits, 0, true); i < nhp;) {
-      uint32_t end = next_with(free_bits, i, false);
+  // Start of the first run of k hugepages with their bit set in bits (free_bits, or
+  // resident_bits: free and still resident) whose address is a multiple of align (a power of
+  // two >= 2 MiB), or nhp.
+  uint32_t first_fit(uint32_t k, uint64_t align, const uint64_t *bits) const {
+    for (uint32_t i = next_with(bits, 0, true); i < nhp;) {
+      uint32_t end = next_with(bits, i, false);
       uint64_t a = align_up(base + uint64_t{i} * kHugePageSize, align);
       uint64_t s = (a - base) >> kHugePageShift;
       if (s + k <= end) return static_cast<uint32_t>(s);
-      i = next_with(free_bits, end, true);
+      i = next_with(bits, end, true);
     }
     return nhp;
   }
+  uint32_t first_fit(uint32_t k, uint64_t align) const { return first_fit(k, align, free_bits); }
 
   bool valid() const {
     for (uint32_t h = 0; h < nhp; ++h) {
@@ -88,7 +92,8 @@ struct BackingConfig {
   bool hugetlb = false;               // try the hugetlbfs pool for new hugepages
   uint64_t hugetlb_budget = 0;        // at most this many pool pages at once
   bool thp = false;                   // advise hugepages MADV_HUGEPAGE ...
-  uint64_t thp_min_bytes = 4u << 20;  // ... once this many bytes of hugepages are in use
+  uint64_t thp_min_bytes = 4u << 20;  // pool pages and THP once this many bytes of hugepages
+                                      // are in use
   uint64_t arena_bytes = 1ull << 30;
 };
 
@@ -107,12 +112,10 @@ class HugeSet {
   HugePage *alloc(uint32_t k, bool *needzero, uint64_t align = kHugePageSize) {
     Arena *a = nullptr;
     uint32_t i = 0;
-    if (k == 1 &&
-        align == kHugePageSize) {  // reuse a resident free hugepage first: no fault, no new RSS
-      for (Arena *r = arenas_; r != nullptr && a == nullptr; r = r->next) {
-        uint32_t h = r->next_with(r->resident_bits, 0, true);
-        if (h < r->nhp) a = r, i = h;
-      }
+    // Reuse resident free hugepages first (no fault, no new RSS), then any free ones.
+    for (Arena *r = arenas_; r != nullptr && a == nullptr; r = r->next) {
+      uint32_t h = r->first_fit(k, align, r->resident_bits);
+      if (h < r->nhp) a = r, i = h;
     }
     for (Arena *r = arenas_; r != nullptr && a == nullptr; r = r->next) {
       uint32_t h = r->first_fit(k, align);
@@ -125,6 +128,7 @@ class HugeSet {
       HPMM_CHECK(i < a->nhp, "huge set: a new arena has no room");
     }
     bool nz = false;
+    uint32_t fresh = 0;
     for (uint32_t h = i; h < i + k; ++h) {
       HugePage &p = a->hp[h];
       Arena::put(a->free_bits, h, false);
@@ -133,7 +137,9 @@ class HugeSet {
       if (!p.dirty.all_clear()) nz = true;
       if (!p.dirty.all_clear() || p.backing == Backing::kHugetlb) continue;
       back(&p);
+      ++fresh;
     }
+    trade(fresh);
     *needzero = nz;
     return &a->hp[i];
   }
@@ -146,13 +152,15 @@ class HugeSet {
     if (uint64_t{i} + k > a->nhp) return false;
     for (uint32_t h = i; h < i + k; ++h)
       if (!Arena::test(a->free_bits, h)) return false;
+    uint32_t fresh = 0;
     for (uint32_t h = i; h < i + k; ++h) {
       HugePage &p = a->hp[h];
       Arena::put(a->free_bits, h, false);
       Arena::put(a->resident_bits, h, false);
       --free_hugepages_;
-      if (p.dirty.all_clear() && p.backing != Backing::kHugetlb) back(&p);
+      if (p.dirty.all_clear() && p.backing != Backing::kHugetlb) back(&p), ++fresh;
     }
+    trade(fresh);
     return true;
   }
 
@@ -178,27 +186,19 @@ class HugeSet {
   // (all of them when `all`).  Returns the bytes released.
   uint64_t release(uint64_t now, uint64_t delay_ns, bool all) {
     uint64_t bytes = 0;
-    for (Arena *a = arenas_; a != nullptr; a = a->next) {
-      for (uint32_t h = a->next_with(a->resident_bits, 0, true); h < a->nhp;
-           h = a->next_with(a->resident_bits, h + 1, true)) {
-        HugePage &p = a->hp[h];
-        if (!all && now - p.free_since_ns < delay_ns) continue;
-        bool ok;
-        if (p.backing == Backing::kHugetlb) {
-          ok = os_->unmap_hugetlb(p.base);
-          if (ok) --hugetlb_pages_, hugetlb_empty_ = false, p.advised = false;
-        } else {
-          ok = os_->decommit(p.base, kHugePageSize);
-        }
-        if (!ok) continue;
-        p.dirty.clear_all();
-        p.backing = p.advised ? Backing::kThp : Backing::kPlain;
-        Arena::put(a->resident_bits, h, false);
-        bytes += kHugePageSize;
-      }
-    }
-    released_bytes_ += bytes;
+    for (Arena *a = arenas_; a != nullptr; a = a->next)
+      bytes += release_range(a, 0, a->nhp, now, delay_ns, all);
     return bytes;
+  }
+
+  // Gives the free hugepage p back to the OS now, whatever its age (false: nothing was resident
+  // or the OS refused).
+  bool release_one(HugePage *p) {
+    Arena *a = arena_of(p->base);
+    uint32_t h = a->index_of(p->base);
+    if (!Arena::test(a->resident_bits, h)) return false;
+    uint64_t b = release_range(a, h, h + 1, 0, 0, true);
+    return b != 0;
   }
 
   // For a fork child: every hugetlb page is replaced by plain memory (copy(base, live, advise)
@@ -297,8 +297,55 @@ class HugeSet {
     return a;
   }
 
+  // The heap just took `fresh` hugepages of new memory because no run of resident free ones fit:
+  // as many resident free hugepages (the longest free first) go back to the OS now, ahead of
+  // their delay, so that resident memory does not grow while free memory sits unused (they
+  // could not serve this request; a later one faults them in again).
+  void trade(uint32_t fresh) {
+    while (fresh-- > 0) {
+      Arena *best_a = nullptr;
+      uint32_t best_h = 0;
+      for (Arena *a = arenas_; a != nullptr; a = a->next)
+        for (uint32_t h = a->next_with(a->resident_bits, 0, true); h < a->nhp;
+             h = a->next_with(a->resident_bits, h + 1, true))
+          if (best_a == nullptr || a->hp[h].free_since_ns < best_a->hp[best_h].free_since_ns)
+            best_a = a, best_h = h;
+      if (best_a == nullptr || release_range(best_a, best_h, best_h + 1, 0, 0, true) == 0) return;
+    }
+  }
+
+  // release() over the resident free hugepages of a with index in [from, to).
+  uint64_t release_range(Arena *a, uint32_t from, uint32_t to, uint64_t now, uint64_t delay_ns,
+                         bool all) {
+    uint64_t bytes = 0;
+    for (uint32_t h = a->next_with(a->resident_bits, from, true); h < to;
+         h = a->next_with(a->resident_bits, h + 1, true)) {
+      HugePage &p = a->hp[h];
+      if (!all && now - p.free_since_ns < delay_ns) continue;
+      bool ok;
+      if (p.backing == Backing::kHugetlb) {
+        ok = os_->unmap_hugetlb(p.base);
+        if (ok) --hugetlb_pages_, hugetlb_empty_ = false, p.advised = false;
+      } else {
+        ok = os_->decommit(p.base, kHugePageSize);
+      }
+      if (!ok) continue;
+      p.dirty.clear_all();
+      p.backing = p.advised ? Backing::kThp : Backing::kPlain;
+      Arena::put(a->resident_bits, h, false);
+      bytes += kHugePageSize;
+    }
+    released_bytes_ += bytes;
+    return bytes;
+  }
+
   void back(HugePage *p) {
-    if (cfg_.hugetlb && !hugetlb_empty_ && hugetlb_pages_ < cfg_.hugetlb_budget) {
+    // Whole hugepages (pool or THP) only once the heap is big enough for a whole hugepage per
+    // allocation not to matter: a small program keeps a small footprint (a pool page is 2 MiB
+    // of its memory as much as a THP is, though rusage does not count it).
+    uint64_t in_use = (total_hugepages_ - free_hugepages_) * kHugePageSize;
+    bool big = in_use >= cfg_.thp_min_bytes;
+    if (big && cfg_.hugetlb && !hugetlb_empty_ && hugetlb_pages_ < cfg_.hugetlb_budget) {
       if (os_->map_hugetlb(p->base)) {
         p->backing = Backing::kHugetlb;
         ++hugetlb_pages_;
@@ -306,11 +353,8 @@ class HugeSet {
       }
       hugetlb_empty_ = true;  // do not ask again until we give a pool page back
     }
-    // THP only once the heap is big enough for a whole hugepage per allocation not to matter
-    // (a small program keeps a small RSS); adjacent advised hugepages merge into one mapping.
-    uint64_t in_use = (total_hugepages_ - free_hugepages_) * kHugePageSize;
-    if (!p->advised && cfg_.thp && in_use >= cfg_.thp_min_bytes)
-      p->advised = os_->advise_thp(p->base, kHugePageSize);
+    // Adjacent advised hugepages merge into one mapping.
+    if (!p->advised && cfg_.thp && big) p->advised = os_->advise_thp(p->base, kHugePageSize);
     p->backing = p->advised ? Backing::kThp : Backing::kPlain;
   }
 

@@ -11,6 +11,8 @@
 // resident memory passes limit_bytes: the last resort under pressure.  Hugepages backed by plain
 // pages (THP not advised, e.g. below the THP threshold or with HPMM_HUGEPAGES=off) have nothing
 // to break: their free pages go back after the delay too.
+// A large object freed with discard (realloc's old copy: its bytes are garbage) gives its pages
+// back to the OS at once, breaking a hugepage it shared.
 // Spans: new_span/delete_span make and unmake Span records and their page map entries.
 // Invariants (valid()): the filler, the arenas and the map are valid; every hugepage is in one
 // state; in_use_pages == pages in live spans.
@@ -104,13 +106,16 @@ class PageHeap {
     return s;
   }
 
-  void delete_span(Span *s) {
+  // Frees s.  discard (a large object whose bytes are garbage, e.g. the old copy of a block
+  // realloc moved): its pages go back to the OS now instead of staying resident as free pages
+  // (a hugepage it only partly covered is broken, as by release(.., true)).
+  void delete_span(Span *s, bool discard = false) {
     unmap_entries(s);
     in_use_pages_ -= s->npages;
     if (s->cls == 0) large_pages_ -= s->npages;
     --spans_;
     uint64_t now = os_->now_ns();
-    free_run(s->start, s->npages, s->hp, now);
+    free_run(s->start, s->npages, s->hp, now, discard);
     meta_.free(s, Span::bytes_for(s->cls));
     maybe_release(now);
   }
@@ -284,19 +289,31 @@ class PageHeap {
     return true;
   }
 
-  // Gives back the run [start, start + n pages); hp holds its first page.
-  void free_run(uintptr_t start, uint32_t n, HugePage *hp, uint64_t now) {
+  // Gives back the run [start, start + n pages); hp holds its first page.  discard: its pages
+  // go back to the OS now (see delete_span).
+  void free_run(uintptr_t start, uint32_t n, HugePage *hp, uint64_t now, bool discard = false) {
     while (n > 0) {
       uint32_t idx = static_cast<uint32_t>((start - hp->base) >> kPageShift);
       uint32_t here = kPagesPerHugePage - idx < n ? kPagesPerHugePage - idx : n;
       if (hp->state == HpState::kLarge) {
         HPMM_CHECK(idx == 0 && here == kPagesPerHugePage, "page heap: partial free of a hugepage");
         huge_.free(hp, 1, now);
+        if (discard) huge_.release_one(hp);
       } else {
         HPMM_CHECK(hp->state == HpState::kFiller && hp->used.count_range(idx, here) == here,
                    "page heap: freeing pages that are not in use");
         hp->free_since_ns = now;  // the filler's last free here (release_plain_pages)
-        if (filler_.free(hp, idx, here)) huge_.free(hp, 1, now);
+        bool empty = filler_.free(hp, idx, here);
+        if (empty) huge_.free(hp, 1, now);
+        if (discard && empty) {
+          huge_.release_one(hp);
+        } else if (discard && hp->backing != Backing::kHugetlb &&
+                   os_->decommit(hp->base + (uintptr_t{idx} << kPageShift),
+                                 uintptr_t{here} << kPageShift)) {
+          hp->dirty.clear_range(idx, here);
+          hp->broken = true;
+          filler_released_ += uint64_t{here} << kPageShift;
+        }
       }
       start += uintptr_t{here} << kPageShift;
       n -= here;

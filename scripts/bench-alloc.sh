@@ -1,6 +1,6 @@
 #!/usr/bin/env bash
 # scripts/bench-alloc.sh [--runs N] [--quick] [--json FILE] [--lib PATH] [--scale S] [--only W,..]
-#                        [--instructions [--instr-scale S]]
+#                        [--instructions [--instr-scale S]] [--hpmm-hugepages MODE]
 #
 # Compares libhpmm (BUILD/libhpmm.so, when it exists) with glibc, jemalloc, tcmalloc (minimal)
 # and mimalloc on the workloads of bench/alloc/, each allocator chosen by LD_PRELOAD: median wall
@@ -14,6 +14,9 @@
 #   --only W,..  only these workloads; --scale S multiplies every workload's operation count
 #   --instructions  also count each workload's instructions under valgrind --tool=callgrind at
 #                scale 0.02 (--instr-scale S): slow (~2-4 min) but independent of machine load
+#   --hpmm-hugepages MODE  HPMM_HUGEPAGES for libhpmm's runs (default $HPMM_HUGEPAGES, else thp).
+#                Peak RSS counts every byte: in thp/off libhpmm takes no hugetlb pool pages (which
+#                rusage leaves out); in auto/hugetlb the pool pages it holds are sampled and added.
 # Environment: BUILD (default build/release).  The method is described in bench/alloc/run.py.
 set -euo pipefail
 cd "$(dirname "$0")/.."

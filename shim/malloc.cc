@@ -88,6 +88,20 @@ void *realloc_foreign(void *p, size_t n) {
   return q;
 }
 
+// Frees the old copy of a block realloc moved.  A large one's bytes are garbage now, so its pages
+// go back to the OS at once instead of staying resident as free pages until their hugepage empties
+// (a buffer grown by realloc would otherwise hold its old copies too: bench/alloc's
+// realloc_growth peaked at 163 MiB with them, 133 without, in THP mode).
+void free_moved(void *p, size_t old) {
+  if (old <= kMaxSmallSize) return free(p);
+  PageHeap<RealOs> &ph = heap().page_heap();
+  uint64_t e = ph.entry_of(p);
+  Span *s = entry_span(e);
+  if (e == 0 || entry_class(e) != 0 || s->start != reinterpret_cast<uintptr_t>(p)) return free(p);
+  LockGuard g(ph.lock());
+  ph.delete_span(s, true);
+}
+
 void fill_mallinfo2(struct mallinfo2 *mi) {
   ensure_init();
   AllocatorStats st = heap().stats();
@@ -153,7 +167,7 @@ void *realloc(void *p, size_t n) noexcept {
   if (q == nullptr && want != n) q = malloc(n);
   if (q == nullptr) return nullptr;  // p is left as it was
   memcpy(q, p, n < old ? n : old);
-  free(p);
+  free_moved(p, old);
   return q;
 }
 

@@ -22,6 +22,14 @@ anonymous memory on huge pages, (AnonHugePages + hugetlb) / (Anonymous + hugetlb
 /proc/self/smaps_rollup while the ~96 MiB heap is steady.  With --instructions, each workload
 (but steady_heap) also runs once per allocator under callgrind at a small scale: instruction
 counts are the one figure a loaded, shared machine does not disturb.
+
+Every byte of libhpmm's footprint is counted.  Pages of the hugetlbfs pool are not in a process's
+RSS (rusage), and libhpmm takes pool pages in its default mode (HPMM_HUGEPAGES=auto) while the
+peers take none.  So libhpmm runs with HPMM_HUGEPAGES=thp by default (--hpmm-hugepages), where
+its RSS is its whole footprint: each hugepage it uses is a transparent huge page, in RSS.  In a
+mode that may use the pool (auto, hugetlb), the pool pages the workload holds are sampled every
+few milliseconds from /proc/PID/status (HugetlbPages) and their peak is added to its peak RSS
+(an upper bound: the two peaks may not coincide); the output says which was done.
 """
 
 import argparse
@@ -53,6 +61,9 @@ VALGRIND = "/usr/bin/valgrind"
 INSTR_SKIP = ("steady_heap",)
 INSTR_TIMEOUT_S = 900
 ENV = "/usr/bin/env"
+HUGETLB_SAMPLE_S = 0.003
+# libhpmm modes that never take hugetlb pool pages: rusage sees their whole footprint.
+NO_POOL_MODES = ("thp", "off")
 
 
 def wait_with_timeout(pid, timeout_s):
@@ -71,27 +82,79 @@ def wait_with_timeout(pid, timeout_s):
         timer.cancel()
 
 
-def run_once(prog, scale, lib, report=None):
-    """Runs prog once; returns dict(wall, cpu, rss_kib, ok, error).
+def child_of(pid):
+    """The pid of pid's child (from /proc; CONFIG_PROC_CHILDREN may be off), or None."""
+    for d in os.listdir("/proc"):
+        if not d.isdigit():
+            continue
+        try:
+            with open(f"/proc/{d}/stat") as f:
+                stat = f.read()
+        except OSError:  # gone meanwhile
+            continue
+        if int(stat[stat.rindex(")") + 2:].split()[1]) == pid:
+            return int(d)
+    return None
+
+
+class HugetlbSampler:
+    """Peak HugetlbPages (kB) of /usr/bin/time's child (the workload), sampled until stop()."""
+
+    def __init__(self, time_pid):
+        self.time_pid, self.peak_kib, self.samples = time_pid, 0, 0
+        self.done = threading.Event()
+        self.thread = threading.Thread(target=self.run, daemon=True)
+        self.thread.start()
+
+    def run(self):
+        child = None
+        while not self.done.is_set() and child is None:
+            child = child_of(self.time_pid)
+            if child is None:
+                time.sleep(0.0005)
+        while not self.done.is_set():
+            try:
+                with open(f"/proc/{child}/status") as f:
+                    for line in f:
+                        if line.startswith("HugetlbPages:"):
+                            self.peak_kib = max(self.peak_kib, int(line.split()[1]))
+                            self.samples += 1
+                            break
+            except OSError:  # it exited
+                return
+            self.done.wait(HUGETLB_SAMPLE_S)
+
+    def stop(self):
+        self.done.set()
+        self.thread.join()
+        return self.peak_kib
+
+
+def run_once(prog, scale, lib, report=None, lib_env=None, sample_hugetlb=False):
+    """Runs prog once; returns dict(wall, cpu, rss_kib, hugetlb_kib, ok, error).
 
     The workload runs as /usr/bin/time's child, not ours: Linux carries a process's peak RSS
     across exec, so a child forked from this (large) Python process would report Python's RSS
     as its own.  time forks it from a small process and reports its ru_maxrss (%M, KiB).  CPU
     time is our wait4 rusage of time, which includes the reaped workload's.  LD_PRELOAD is set
-    by env(1) just before the workload's exec, so time itself runs on glibc.
+    by env(1) just before the workload's exec, so time itself runs on glibc, as are lib_env's
+    variables ("NAME=value" strings, for the allocator).  With sample_hugetlb, the peak of the
+    workload's hugetlb pool pages (sampled) is added to rss_kib and returned as hugetlb_kib.
     """
     env = {k: v for k, v in os.environ.items() if k not in ("LD_PRELOAD", "ALLOC_BENCH_REPORT")}
     if report:
         env["ALLOC_BENCH_REPORT"] = report
-    preload = ["LD_PRELOAD=" + lib] if lib else ["-u", "LD_PRELOAD"]
+    preload = (["LD_PRELOAD=" + lib] + list(lib_env or [])) if lib else ["-u", "LD_PRELOAD"]
     with tempfile.TemporaryFile() as out, tempfile.NamedTemporaryFile(prefix="hpmm-rss-") as rss:
         argv = [TIME, "-f", "%M", "-o", rss.name, ENV] + preload + [prog, repr(scale)]
         actions = [(os.POSIX_SPAWN_OPEN, 0, "/dev/null", os.O_RDONLY, 0),
                    (os.POSIX_SPAWN_DUP2, out.fileno(), 1), (os.POSIX_SPAWN_DUP2, out.fileno(), 2)]
         t0 = time.perf_counter()
         pid = os.posix_spawn(TIME, argv, env, file_actions=actions, setpgroup=0)
+        sampler = HugetlbSampler(pid) if sample_hugetlb else None
         _, status, ru = wait_with_timeout(pid, TIMEOUT_S)
         wall = time.perf_counter() - t0
+        hugetlb_kib = sampler.stop() if sampler else 0
         out.seek(0)
         text = out.read().decode(errors="replace").strip()
         rss_lines = open(rss.name).read().split()
@@ -107,13 +170,15 @@ def run_once(prog, scale, lib, report=None):
     if error and text:
         error += ": " + text.splitlines()[0][:200]
     rss_kib = int(rss_lines[-1]) if rss_lines and rss_lines[-1].isdigit() else 0
+    rss_kib += hugetlb_kib
     # Output from a run that passed comes from the allocator (the workloads print nothing on
     # success); it is kept and reported, not held against the run.
     return {"wall": wall, "cpu": ru.ru_utime + ru.ru_stime, "rss_kib": rss_kib,
+            "hugetlb_kib": hugetlb_kib,
             "ok": error is None, "error": error, "noise": text[:200] if text and not error else None}
 
 
-def count_instructions(prog, scale, lib):
+def count_instructions(prog, scale, lib, lib_env):
     """Instructions the workload executes (callgrind's "Collected"), or None with the error.
 
     Callgrind does not replace malloc, so LD_PRELOAD still selects the allocator; it runs the
@@ -122,6 +187,7 @@ def count_instructions(prog, scale, lib):
     env = {k: v for k, v in os.environ.items() if k not in ("LD_PRELOAD", "ALLOC_BENCH_REPORT")}
     if lib:
         env["LD_PRELOAD"] = lib
+        env.update(kv.split("=", 1) for kv in lib_env)
     with tempfile.TemporaryFile() as out:
         argv = [VALGRIND, "--tool=callgrind", "--callgrind-out-file=/dev/null", prog, repr(scale)]
         actions = [(os.POSIX_SPAWN_OPEN, 0, "/dev/null", os.O_RDONLY, 0),
@@ -186,6 +252,10 @@ def main():
     ap.add_argument("--json", default=None, help="also write every figure to this file")
     ap.add_argument("--instructions", action="store_true",
                     help="also count instructions under callgrind (load-independent)")
+    ap.add_argument("--hpmm-hugepages", default=None, metavar="MODE",
+                    help="HPMM_HUGEPAGES for libhpmm's runs (default: $HPMM_HUGEPAGES, else thp, "
+                    "so that its RSS counts every byte; in auto/hugetlb the pool pages it holds are "
+                    "sampled and added)")
     ap.add_argument("--instr-scale", type=float, default=0.02,
                     help="workload scale for --instructions (default 0.02)")
     a = ap.parse_args()
@@ -219,6 +289,20 @@ def main():
             print(f"bench-alloc: peer {name} skipped: {path} not installed (scripts/deps.sh bench)")
     names = [n for n, _ in allocs]
     peers = [n for n in names if n != subject]
+    hpmm_mode = a.hpmm_hugepages or os.environ.get("HPMM_HUGEPAGES") or "thp"
+    if hpmm_mode not in ("auto", "hugetlb", "thp", "off"):
+        sys.exit(f"bench-alloc: --hpmm-hugepages must be auto, hugetlb, thp or off, got '{hpmm_mode}'")
+    sample_pool = hpmm_mode not in NO_POOL_MODES
+    lib_env = {n: [] for n in names}
+    if "libhpmm" in lib_env:
+        lib_env["libhpmm"] = ["HPMM_HUGEPAGES=" + hpmm_mode]
+        if sample_pool:
+            rss_how = (f"libhpmm with HPMM_HUGEPAGES={hpmm_mode}: its RSS + the peak of the hugetlb "
+                       "pool pages it held, sampled from /proc/PID/status (pool pages are not in RSS)")
+        else:
+            rss_how = (f"libhpmm with HPMM_HUGEPAGES={hpmm_mode}: it takes no hugetlb pool pages, so "
+                       "its RSS is its whole footprint")
+        print(f"bench-alloc: peak RSS counts every byte: {rss_how}")
 
     load0 = os.getloadavg()
     print(f"bench-alloc: {len(workloads)} workloads x {len(allocs)} allocators x {runs} runs, "
@@ -231,7 +315,8 @@ def main():
         for w in workloads:
             prog = os.path.join(a.build, "bench", "alloc", w)
             for name, path in order:
-                results[w][name].append(run_once(prog, scale, path))
+                results[w][name].append(run_once(prog, scale, path, lib_env=lib_env[name],
+                                                 sample_hugetlb=sample_pool and name == "libhpmm"))
         print(f"  round {r + 1}/{runs} done after {time.time() - t_start:.0f} s", flush=True)
 
     huge = {}
@@ -239,7 +324,7 @@ def main():
         prog = os.path.join(a.build, "bench", "alloc", HUGEPAGE_WORKLOAD)
         for name, path in allocs:
             with tempfile.NamedTemporaryFile(prefix="hpmm-smaps-") as rep:
-                res = run_once(prog, scale, path, report=rep.name)
+                res = run_once(prog, scale, path, report=rep.name, lib_env=lib_env[name])
                 huge[name] = read_report(rep.name) if res["ok"] else {"error": res["error"]}
     instr = {}
     if a.instructions:
@@ -251,7 +336,7 @@ def main():
             prog = os.path.join(a.build, "bench", "alloc", w)
             instr[w] = {}
             for name, path in allocs:
-                count, err = count_instructions(prog, a.instr_scale, path)
+                count, err = count_instructions(prog, a.instr_scale, path, lib_env[name])
                 instr[w][name] = count
                 if err:
                     print(f"bench-alloc: FAIL {w} under {name} (callgrind): {err}")
@@ -276,6 +361,7 @@ def main():
             walls = [x["wall"] for x in rs]
             med[w][n] = {"wall": statistics.median(walls), "cpu": statistics.median(x["cpu"] for x in rs),
                          "rss_kib": statistics.median(x["rss_kib"] for x in rs),
+                         "hugetlb_kib": statistics.median(x["hugetlb_kib"] for x in rs),
                          "spread": (max(walls) - min(walls)) / (2 * statistics.median(walls))}
     print()
 
@@ -289,8 +375,13 @@ def main():
     print_table("median CPU time (user+sys), s", workloads, names,
                 lambda w, n: "FAIL" if med[w][n] is None else f"{med[w][n]['cpu']:.3f}", 13)
     pool = hugetlb_pool()
-    print_table("median peak RSS, MiB" + (f" (hugetlb pages are not in RSS; the pool here is {pool})"
-                                        if pool else ""), workloads, names,
+    rss_title = "median peak RSS, MiB, every byte counted"
+    if "libhpmm" in names:
+        rss_title += (" (libhpmm: RSS + sampled peak of its hugetlb pool pages)" if sample_pool else
+                      f" (libhpmm in HPMM_HUGEPAGES={hpmm_mode}: no pool pages)")
+    if pool:
+        rss_title += f"; the hugetlb pool here is {pool}"
+    print_table(rss_title, workloads, names,
                 lambda w, n: "FAIL" if med[w][n] is None else f"{med[w][n]['rss_kib'] / 1024:.1f}",
                 13)
 
@@ -363,6 +454,7 @@ def main():
     if a.json:
         doc = {"runs": runs, "scale": scale, "cpus": os.cpu_count(), "loadavg_start": load0,
                "loadavg_end": load1, "subject": subject, "allocators": dict(allocs),
+               "hpmm_hugepages": hpmm_mode, "hugetlb_sampled": sample_pool,
                "results": results, "medians": med, "ratios": ratios, "hugepages": huge,
                "instructions": {"scale": a.instr_scale, "counts": instr} if instr else None}
         with open(a.json, "w") as f:

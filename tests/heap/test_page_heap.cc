@@ -395,3 +395,87 @@ Test(page_heap, whole_hugepage_span_grows_into_the_next_hugepage) {
   cr_assert_eq(h.stats().in_use_bytes, 0u);
   cr_assert(h.valid());
 }
+
+// delete_span(s, true): a large object's garbage pages go back to the OS at once, the rest of
+// its hugepages stays as it was, and the pages come back zeroed when handed out again.
+Test(release, discarded_large_span_gives_its_pages_back_at_once) {
+  TestOs os;
+  PageHeapConfig cfg = small_arenas();
+  cfg.backing.thp = true;
+  cfg.backing.thp_min_bytes = 0;
+  Heap h(&os, cfg);
+  Span *keep = h.new_span(8, 0);  // shares the hugepage, so it stays in the filler
+  Span *s = h.new_span(100, 0);
+  Span *big = h.new_span(600, 0);  // two whole hugepages and a donated tail
+  memset(reinterpret_cast<void *>(keep->start), 7, keep->bytes());
+  memset(reinterpret_cast<void *>(s->start), 1, s->bytes());
+  memset(reinterpret_cast<void *>(big->start), 2, big->bytes());
+  uintptr_t gone = s->start, gone_big = big->start;
+  h.delete_span(s, true);
+  cr_assert_eq(os.decommitted_bytes, 100 * kPageSize, "only the freed run");
+  cr_assert_eq(resident_pages(gone, 100 * kPageSize), 0u);
+  cr_assert_eq(resident_pages(keep->start, keep->bytes()), keep->bytes() / 4096);
+  cr_assert_eq(static_cast<char *>(reinterpret_cast<void *>(keep->start))[0], 7);
+  h.delete_span(big, true);
+  cr_assert_eq(resident_pages(gone_big, 600 * kPageSize), 0u);
+  PageHeapStats st = h.stats();
+  cr_assert_eq(st.free_resident_bytes, 0u, "its whole hugepages are not kept for the delay");
+  cr_assert_eq(st.released_bytes, os.decommitted_bytes);
+  cr_assert_eq(st.in_use_bytes, keep->bytes());
+  cr_assert(h.valid());
+  Span *again = h.new_span(100, 0);  // reuses the run: nothing to clear
+  cr_assert_eq(again->start, gone);
+  cr_assert_not(again->needzero, "released pages read as zero");
+  h.delete_span(again);
+  h.delete_span(keep);
+  cr_assert(h.valid());
+}
+
+// A request no run of resident free hugepages can serve takes new memory; as many resident free
+// hugepages go back to the OS then, ahead of their delay, so resident memory does not grow.
+Test(release, new_memory_is_traded_for_resident_free_hugepages) {
+  TestOs os;
+  Heap h(&os, small_arenas());
+  Span *a = h.new_span(2 * kPagesPerHugePage, 0);  // hugepages 0-1
+  Span *b = h.new_span(kPagesPerHugePage, 0);      // hugepage 2
+  uintptr_t a_start = a->start;
+  memset(reinterpret_cast<void *>(a_start), 1, a->bytes());
+  h.delete_span(a);
+  cr_assert_eq(h.stats().free_resident_bytes, 2 * kHugePageSize, "kept for the delay");
+  Span *c = h.new_span(2 * kPagesPerHugePage, 0);  // fits the resident run: reused
+  cr_assert_eq(c->start, a_start);
+  cr_assert(c->needzero);
+  cr_assert_eq(os.decommits, 0u);
+  h.delete_span(c);
+  Span *d = h.new_span(3 * kPagesPerHugePage, 0);  // does not fit: hugepages 3-5, new memory
+  cr_assert_neq(d->start, a_start);
+  PageHeapStats st = h.stats();
+  cr_assert_eq(st.free_resident_bytes, 0u, "the two resident free hugepages were traded");
+  cr_assert_eq(st.released_bytes, 2 * kHugePageSize);
+  cr_assert_eq(resident_pages(a_start, 2 * kHugePageSize), 0u);
+  h.delete_span(b);
+  h.delete_span(d);
+  cr_assert(h.valid());
+}
+
+Test(backing, pool_pages_only_once_the_heap_is_big) {
+  TestOs os;
+  os.pool = 8;
+  PageHeapConfig cfg = small_arenas();
+  cfg.backing.hugetlb = true;
+  cfg.backing.hugetlb_budget = 8;
+  cfg.backing.thp = true;
+  cfg.backing.thp_min_bytes = 3 * kHugePageSize;  // counting the hugepage being taken
+  Heap h(&os, cfg);
+  Span *small = h.new_span(1, 3);
+  cr_assert_eq(small->hp->backing, Backing::kPlain, "a small heap takes no pool page");
+  cr_assert_eq(os.hugetlb_maps, 0u);
+  Span *big = h.new_span(3 * 256, 0);
+  cr_assert_eq(big->hp[0].backing, Backing::kPlain, "2 hugepages in use with it");
+  cr_assert_eq(big->hp[1].backing, Backing::kHugetlb);
+  cr_assert_eq(big->hp[2].backing, Backing::kHugetlb);
+  cr_assert_eq(h.stats().hugetlb_bytes, 2 * kHugePageSize);
+  h.delete_span(big);
+  h.delete_span(small);
+  cr_assert(h.valid());
+}
