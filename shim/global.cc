@@ -87,9 +87,10 @@ void on_thread_exit(void *p) {
 // and neither side waits for the other (an earlier handshake through a shared buffer cost a
 // scheduling round trip per page: 22-32 ms per fork + wait against 3.6-7 ms now, with 3 of 7
 // pool pages in use, at load 7 on 2 cores).
-// Free hugetlb pages are not copied: the child gets fresh plain memory there.  Other threads of
-// the parent keep running: what the child gets of their objects is as of the copy, which POSIX
-// allows (a child of a threaded program may not rely on other threads' state).  When the stage
+// Free hugetlb pages are not copied: the child gets fresh plain memory there (also when none
+// is live and no stage was made).  Other threads of the parent keep running: what the child
+// gets of their objects is as of the copy, which POSIX allows (a child of a threaded program
+// may not rely on other threads' state).  When the stage
 // cannot be mapped the child stops with a message (its heap would be incomplete); the parent is
 // unaffected.
 constexpr uint64_t kHugeBytes = uint64_t{2} << 20;
@@ -126,8 +127,11 @@ void fork_parent() {
 void fork_child() {
   if (!ready()) return;
   heap().after_fork_child(t_cache);
-  if (!g_fork_copies) return;
-  HPMM_CHECK(g_fork_stage != nullptr, "fork: no memory to copy the parent's hugetlb pages into");
+  // Free hugetlb pages are replaced too when none is live (the child did not inherit them
+  // either: a free one the heap still counts as backed would fault at its first use).
+  if (heap().page_heap().hugetlb_pages() == 0) return;
+  HPMM_CHECK(!g_fork_copies || g_fork_stage != nullptr,
+             "fork: no memory to copy the parent's hugetlb pages into");
   unsigned char *from = g_fork_stage;
   heap().page_heap().unshare_hugetlb([&](uintptr_t base, bool live, bool) {
     void *p = reinterpret_cast<void *>(base);
