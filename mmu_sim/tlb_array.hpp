@@ -102,6 +102,11 @@ class TlbArray {
     }
   };
   Probe probe() { return {tag_.data(), data_.data(), index_, ways_, way_mask_}; }
+  // The policy's hit-path view (tlb_replacement.hpp): h.hit(set, way, slot) is on_hit(set, slot)
+  // with the policy's state in locals; hot_out(h) before any other call on the array.
+  using Hot = typename R::Hot;
+  HPMM_INLINE Hot hot() { return policy_.hot(); }
+  HPMM_INLINE void hot_out(const Hot &h) { policy_.hot_out(h); }
   // Tells the policy of a hit on slot of set (what lookup() does after find()).
   HPMM_INLINE void on_hit(uint32_t set, int64_t slot) {
     if constexpr (requires { policy_.on_hit_slot(uint64_t{}); })
