@@ -113,8 +113,8 @@ class MmuCore final : public MmuImpl {
     if (pf)
       for (size_t i = 0; i < kAhead && i < batch.size(); ++i) prefetch_pte(batch[i].addr);
     if (!multi_size_) {
-      const bool small = tlb_.l1(tlb_.size(0)).probe().small();
-      if (small)
+      const bool fast = tlb_.l1(tlb_.size(0)).probe().fast();
+      if (fast)
         t = pf ? run_one_size<true, true>(batch, t, stores, others)
                : run_one_size<false, true>(batch, t, stores, others);
       else
@@ -137,9 +137,9 @@ class MmuCore final : public MmuImpl {
   // out of the hit path (a miss, a page-crossing or other access), which works on the members,
   // and read back after.  Returns the next translation's index.  Counts exactly as run_sizes()
   // does.  kPf: prefetch the PTEs ahead (a loop of its own, so a hit-heavy batch does not test it
-  // per access).  kSmall: the L1 has the usual shape (Probe::small()), whose set search tests
+  // per access).  kFast: the L1 has the usual shape (Probe::fast()), whose set search tests
   // nothing about the shape.
-  template <bool kPf, bool kSmall>
+  template <bool kPf, bool kFast>
   HPMM_INLINE uint64_t run_one_size(std::span<const Access> batch, uint64_t t, uint64_t &stores_out,
                                     uint64_t &others_out) {
     const PageSize size = tlb_.size(0);
@@ -186,24 +186,40 @@ class MmuCore final : public MmuImpl {
       const uint64_t tt = t++;
       if ((va >> 12) != memo_page) {
         const uint64_t vpn = va >> shift;
-        const uint32_t set = kSmall ? p.set_small(vpn) : p.set_of(vpn);
-        const int64_t slot = kSmall ? p.find_small(set, vpn) : p.find(set, vpn);
-        if (HPMM_UNLIKELY(slot < 0)) {
-          out();
-          miss(va, k != 0, tt);
-          in();
-          continue;
+        uint32_t set, way;
+        uint64_t slot;
+        if constexpr (kFast) {
+          set = p.set_small(vpn);
+          const int w = p.find4(set, vpn);
+          if (HPMM_UNLIKELY(w < 0)) {
+            out();
+            miss(va, k != 0, tt);
+            in();
+            continue;
+          }
+          way = static_cast<uint32_t>(w);
+          slot = uint64_t{set} * 4 + way;
+        } else {
+          set = p.set_of(vpn);
+          const int64_t s = p.find(set, vpn);
+          if (HPMM_UNLIKELY(s < 0)) {
+            out();
+            miss(va, k != 0, tt);
+            in();
+            continue;
+          }
+          slot = static_cast<uint64_t>(s);
+          way = static_cast<uint32_t>(slot - uint64_t{set} * p.ways);
         }
-        th.hit(set, static_cast<uint32_t>(slot - int64_t{set} * p.ways),
-               static_cast<uint64_t>(slot));
+        th.hit(set, way, slot);
         memo_page = va >> 12;
-        memo_slot = static_cast<uint64_t>(slot);
+        memo_slot = slot;
       }
       uint64_t &d = p.data[memo_slot];
       const uint32_t frame = static_cast<uint32_t>(d >> 1);
-      if (HPMM_UNLIKELY(k & !(d & 1))) {  // touches neither the TLB nor the memo
+      if (HPMM_UNLIKELY(k > (d & 1))) {  // a store through a clean entry (k is 0 or 1 here)
         d |= 1;
-        pool.mark_dirty(frame);
+        pool.mark_dirty(frame);  // touches neither the TLB nor the memo
       }
       if (every) touch.touch(frame, tt);
     }
