@@ -54,6 +54,15 @@ class BufferSource final : public AccessSource {
     }
     return n;
   }
+  // The buffer itself, up to its end (the next call continues from there): no copy.
+  std::span<const Access> next_view(std::span<Access> scratch) override {
+    const size_t k =
+        std::min({scratch.size(), buf_.size() - pos_, static_cast<size_t>(total_ - done_)});
+    const std::span<const Access> v(buf_.data() + pos_, k);
+    done_ += k;
+    pos_ = (pos_ + k) % buf_.size();
+    return v;
+  }
   const std::string &error() const override { return error_; }
   std::string describe() const override { return name_; }
 
