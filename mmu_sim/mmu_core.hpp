@@ -113,7 +113,7 @@ class MmuCore final : public MmuImpl {
     if (pf)
       for (size_t i = 0; i < kAhead && i < batch.size(); ++i) prefetch_pte(batch[i].addr);
     if (!multi_size_) {
-      const bool fast = tlb_.l1(tlb_.size(0)).probe().fast();
+      const bool fast = tlb_.size(0) == PageSize::k4K && tlb_.l1(tlb_.size(0)).probe().fast();
       if (fast)
         t = pf ? run_one_size<true, true>(batch, t, stores, others)
                : run_one_size<false, true>(batch, t, stores, others);
@@ -137,8 +137,8 @@ class MmuCore final : public MmuImpl {
   // out of the hit path (a miss, a page-crossing or other access), which works on the members,
   // and read back after.  Returns the next translation's index.  Counts exactly as run_sizes()
   // does.  kPf: prefetch the PTEs ahead (a loop of its own, so a hit-heavy batch does not test it
-  // per access).  kFast: the L1 has the usual shape (Probe::fast()), whose set search tests
-  // nothing about the shape.
+  // per access).  kFast: 4 KiB pages and the L1 of the usual shape (Probe::fast()): the page
+  // number is the tag, and the set search tests nothing about the shape.
   template <bool kPf, bool kFast>
   HPMM_INLINE uint64_t run_one_size(std::span<const Access> batch, uint64_t t, uint64_t &stores_out,
                                     uint64_t &others_out) {
@@ -184,22 +184,23 @@ class MmuCore final : public MmuImpl {
       }
       stores += k;
       const uint64_t tt = t++;
-      if ((va >> 12) != memo_page) {
-        const uint64_t vpn = va >> shift;
+      const uint64_t page = va >> 12;
+      if (page != memo_page) {
         uint32_t set, way;
         uint64_t slot;
-        if constexpr (kFast) {
-          set = p.set_small(vpn);
-          const int w = p.find4(set, vpn);
-          if (HPMM_UNLIKELY(w < 0)) {
+        if constexpr (kFast) {  // vpn == page
+          set = p.set_small(page);
+          const unsigned m = p.match4(set, page);
+          if (HPMM_UNLIKELY(m == 0)) {
             out();
             miss(va, k != 0, tt);
             in();
             continue;
           }
-          way = static_cast<uint32_t>(w);
+          way = static_cast<unsigned>(std::countr_zero(m));
           slot = uint64_t{set} * 4 + way;
         } else {
+          const uint64_t vpn = va >> shift;
           set = p.set_of(vpn);
           const int64_t s = p.find(set, vpn);
           if (HPMM_UNLIKELY(s < 0)) {
@@ -212,13 +213,13 @@ class MmuCore final : public MmuImpl {
           way = static_cast<uint32_t>(slot - uint64_t{set} * p.ways);
         }
         th.hit(set, way, slot);
-        memo_page = va >> 12;
+        memo_page = page;
         memo_slot = slot;
       }
-      uint64_t &d = p.data[memo_slot];
+      const uint64_t d = p.data[memo_slot];
       const uint32_t frame = static_cast<uint32_t>(d >> 1);
       if (HPMM_UNLIKELY(k > (d & 1))) {  // a store through a clean entry (k is 0 or 1 here)
-        d |= 1;
+        p.data[memo_slot] = d | 1;
         pool.mark_dirty(frame);  // touches neither the TLB nor the memo
       }
       if (every) touch.touch(frame, tt);

@@ -96,15 +96,15 @@ class TlbArray {
     }
     // The usual L1 shape: a power-of-two set count and 4 ways, the tags 16-byte aligned (as
     // operator new aligns them; a set's 4 tags then fill two aligned 16-byte words).  Then set_of
-    // is a mask and the set search find4, without tests on the shape.
+    // is a mask and the set search match4, without tests on the shape.
     bool fast() const {
       return index.pow2() && ways == 4 && reinterpret_cast<uintptr_t>(tag) % 16 == 0;
     }
     HPMM_INLINE uint32_t set_small(uint64_t vpn) const { return index.masked(vpn); }
-    // fast(): the way of set holding t, or -1.  Four 64-bit compares as eight 32-bit ones; a way
-    // matches when both its halves do (shufps gathers the low and the high halves).  Valid tags
-    // within a set are distinct: at most one way matches.
-    HPMM_INLINE int find4(uint32_t set, uint64_t t) const {
+    // fast(): bit w set <=> way w of set holds t (0: absent).  Four 64-bit compares as eight
+    // 32-bit ones; a way matches when both its halves do (shufps gathers the low and the high
+    // halves).  Valid tags within a set are distinct: at most one bit is set.
+    HPMM_INLINE unsigned match4(uint32_t set, uint64_t t) const {
       const uint64_t *s = tag + uint64_t{set} * 4;
 #if defined(__SSE2__)
       const __m128i k = _mm_set1_epi64x(static_cast<int64_t>(t));
@@ -113,12 +113,12 @@ class TlbArray {
       const __m128 e1 = _mm_castsi128_ps(_mm_cmpeq_epi32(_mm_load_si128(v + 1), k));
       const __m128 lo = _mm_shuffle_ps(e0, e1, _MM_SHUFFLE(2, 0, 2, 0));
       const __m128 hi = _mm_shuffle_ps(e0, e1, _MM_SHUFFLE(3, 1, 3, 1));
-      const unsigned m = static_cast<unsigned>(_mm_movemask_ps(_mm_and_ps(lo, hi)));
+      return static_cast<unsigned>(_mm_movemask_ps(_mm_and_ps(lo, hi)));
 #else
       unsigned m = 0;
       for (unsigned w = 0; w < 4; ++w) m |= unsigned{s[w] == t} << w;
+      return m;
 #endif
-      return m ? std::countr_zero(m) : -1;
     }
   };
   Probe probe() {
