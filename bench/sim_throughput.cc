@@ -10,8 +10,8 @@
 //       SIM_PAGE_POLICY=fifo|lru sets tlb-hit's page policy (default clock; fifo's on_access does
 //       nothing, which isolates the TLB path).  fault-<policy> runs one fault-heavy case.
 // Times are the thread's CPU time (the machine may be shared).  Writes no files.
-// Targets (issue): tlb-hit >= 300 M translations/s; fault >= 20 M accesses/s.  Not reached; what
-// bounds them (callgrind, README's figures):
+// Targets (issue): tlb-hit >= 300 M translations/s; fault >= 20 M accesses/s.  Where they stand
+// and what bounds them (callgrind, README's figures):
 //   tlb-hit  fifo ~360 M/s and random ~335 reach it; lru ~260 and plru ~225 do not (medians of
 //            3, shared machine).  callgrind: 55 (fifo), 56 (random), 61 (lru), 68 (plru)
 //            instructions per translation: the batch loop, the kind/page-cross test, the memo
