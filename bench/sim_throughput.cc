@@ -10,15 +10,19 @@
 //       SIM_PAGE_POLICY=fifo|lru sets tlb-hit's page policy (default clock; fifo's on_access does
 //       nothing, which isolates the TLB path).  fault-<policy> runs one fault-heavy case.
 // Times are the thread's CPU time (the machine may be shared).  Writes no files.
-// Targets (issue): tlb-hit >= 300 M translations/s; fault >= 20 M accesses/s.  Not reached; what
-// bounds them (callgrind, README's figures):
-//   tlb-hit  ~79 instructions per translation (batch loop, memo test, set index, a 4-way SSE2
-//            compare, the TLB policy's update, the page policy's touch) retiring at ~4-5 per
-//            cycle: ~6 ns.  300 M/s needs ~35.  The set search of the usual L1 shape (power-of-two
-//            sets, <= 4 ways) is specialised and the L1's geometry held in locals; what remains
-//            per hit: the LRU stamp clock and the page policy's array pointer go through memory
-//            (the compiler cannot tell the stores apart), counters spill, the kind/page-cross test,
-//            and tags, data and replacement state in three separate lines.
+// Targets (issue): tlb-hit >= 300 M translations/s; fault >= 20 M accesses/s.  Where they stand
+// and what bounds them (callgrind, README's figures):
+//   tlb-hit  fifo ~360 M/s and random ~335 reach it; lru ~260 and plru ~225 do not (medians of
+//            3, shared machine).  callgrind: 55 (fifo), 56 (random), 61 (lru), 68 (plru)
+//            instructions per translation: the batch loop, the kind/page-cross test, the memo
+//            test, set index, a 4-way SSE2 compare, the TLB policy's update, the dirty test, the
+//            page policy's touch.  In locals for a batch (the one-size loop; 4 KiB pages,
+//            power-of-two sets and 4 ways take match4): the L1's geometry, the memo, lru's stamp
+//            clock, plru's paths, clock's reference array; the source's buffer is lent, not
+//            copied (next_view).  What remains: ~15 instructions of SSE2 compare (AVX2 would take
+//            ~4; the build targets baseline x86-64), ~10 for the kind/page-cross and memo tests,
+//            register pressure (pointers into the arrays spill to the stack and are reloaded per
+//            access), lru's stamp store and plru's read-modify-write of the set's node bits.
 //   fault    ~1,320 instructions per access (L2 probe, walk, walk caches, fault, eviction,
 //            shootdown, L1 and L2 fills: 12-way stamp scans) plus the cache misses on the PTE
 //            and the victim's frame metadata, which are now prefetched ahead.
@@ -53,6 +57,15 @@ class BufferSource final : public AccessSource {
       pos_ = (pos_ + k) % buf_.size();
     }
     return n;
+  }
+  // The buffer itself, up to its end (the next call continues from there): no copy.
+  std::span<const Access> next_view(std::span<Access> scratch) override {
+    const size_t k =
+        std::min({scratch.size(), buf_.size() - pos_, static_cast<size_t>(total_ - done_)});
+    const std::span<const Access> v(buf_.data() + pos_, k);
+    done_ += k;
+    pos_ = (pos_ + k) % buf_.size();
+    return v;
   }
   const std::string &error() const override { return error_; }
   std::string describe() const override { return name_; }

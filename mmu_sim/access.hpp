@@ -22,13 +22,21 @@ struct Access {
   AccessKind kind;
 };
 
-// Sources are pulled a batch at a time (one virtual call per batch, never per access).
+// Sources are pulled a batch at a time (one virtual call per batch, never per access); Mmu::run
+// pulls through next_view.
 class AccessSource {
  public:
   virtual ~AccessSource() = default;
   // Fills up to out.size() accesses; returns how many.  0 means the end, or an error: then
   // error() is non-empty and names the input (a trace error names the file and the line).
   virtual size_t next(std::span<Access> out) = 0;
+  // The next accesses as next() would give them, lent: at most scratch.size() of them, either in
+  // scratch (this default: next(scratch)) or in the source's own memory (a source that holds its
+  // accesses in memory lends them without a copy).  The view is valid until the next call on the
+  // source.  Empty means what next() returning 0 means.
+  virtual std::span<const Access> next_view(std::span<Access> scratch) {
+    return scratch.first(next(scratch));
+  }
   virtual const std::string &error() const = 0;
   // What the source is, for the echoed configuration ("trace:ls.trace", "stride:pages=...").
   virtual std::string describe() const = 0;

@@ -1,6 +1,7 @@
 // mmu_sim/mmu.cc: the public Mmu (include/hpmm/mmu.hpp): create() validates and dispatches to the
-// MmuCore instantiation once; run() pulls batches from the source (one virtual call per batch);
-// OPT's run reads the source ahead once, numbering translations exactly as the replay will.
+// MmuCore instantiation once; run() pulls batches from the source (one virtual call per batch,
+// through next_view: a source holding its accesses in memory lends them without a copy); OPT's run
+// reads the source ahead once, numbering translations exactly as the replay will.
 #include "hpmm/mmu.hpp"
 
 #include <algorithm>
@@ -153,9 +154,9 @@ std::string Mmu::run(AccessSource &source,
   auto failed = [&] { return check && !impl_->error().empty(); };
   if (config().replacement != PageReplacement::kOpt) {
     for (;;) {
-      const size_t n = source.next(buf);
-      if (n == 0) break;
-      impl_->run_batch({buf.data(), n});
+      const std::span<const Access> batch = source.next_view(buf);
+      if (batch.empty()) break;
+      impl_->run_batch(batch);
       if (failed()) return impl_->error();
       report();
     }
@@ -168,9 +169,9 @@ std::string Mmu::run(AccessSource &source,
   HPMM_CHECK(impl_->translations() == 0, "Mmu::run: opt must replay from the first translation");
   std::vector<Access> all;
   for (;;) {
-    const size_t n = source.next(buf);
-    if (n == 0) break;
-    all.insert(all.end(), buf.begin(), buf.begin() + static_cast<ptrdiff_t>(n));
+    const std::span<const Access> batch = source.next_view(buf);
+    if (batch.empty()) break;
+    all.insert(all.end(), batch.begin(), batch.end());
     report();
   }
   if (!source.error().empty()) return source.error();

@@ -113,8 +113,8 @@ class MmuCore final : public MmuImpl {
     if (pf)
       for (size_t i = 0; i < kAhead && i < batch.size(); ++i) prefetch_pte(batch[i].addr);
     if (!multi_size_) {
-      const bool small = tlb_.l1(tlb_.size(0)).probe().small();
-      if (small)
+      const bool fast = tlb_.size(0) == PageSize::k4K && tlb_.l1(tlb_.size(0)).probe().fast();
+      if (fast)
         t = pf ? run_one_size<true, true>(batch, t, stores, others)
                : run_one_size<false, true>(batch, t, stores, others);
       else
@@ -131,67 +131,116 @@ class MmuCore final : public MmuImpl {
   }
 
   // The batch loop of a machine with one page size (the common case), written out so that what
-  // the hit path needs stays in registers: the L1 array, the pool, the memo (see Hot).  Returns
-  // the next translation's index.  Counts exactly as run_sizes() does.  The L1's geometry is a
-  // Probe in locals (a miss, which may fill the array, changes no field of it).  kPf: prefetch
-  // the PTEs ahead (a loop of its own, so a hit-heavy batch does not test it per access).  kSmall:
-  // the L1 has the usual shape (Probe::small()), whose set search tests nothing about the shape.
-  template <bool kPf, bool kSmall>
-  HPMM_INLINE uint64_t run_one_size(std::span<const Access> batch, uint64_t t, uint64_t &stores,
-                                    uint64_t &others) {
+  // the hit path needs stays in registers: the L1 array's geometry (a Probe: a miss, which may
+  // fill the array, changes no field of it), the memo, the TLB policy's hit state (TlbArray::Hot:
+  // lru's clock) and the page policy's touch (page_hot).  Each is written back before any call
+  // out of the hit path (a miss, a page-crossing or other access), which works on the members,
+  // and read back after.  Returns the next translation's index.  Counts exactly as run_sizes()
+  // does.  kPf: prefetch the PTEs ahead (a loop of its own, so a hit-heavy batch does not test it
+  // per access).  kFast: 4 KiB pages and the L1 of the usual shape (Probe::fast()): the page
+  // number is the tag, and the set search tests nothing about the shape.
+  template <bool kPf, bool kFast>
+  HPMM_INLINE uint64_t run_one_size(std::span<const Access> batch, uint64_t t, uint64_t &stores_out,
+                                    uint64_t &others_out) {
     const PageSize size = tlb_.size(0);
     const unsigned shift = shift_of(size);
     TlbArray<TR> &l1 = tlb_.l1(size);
     const typename TlbArray<TR>::Probe p = l1.probe();
-    const bool touch = touch_every_;
-    Hot h = hot_in();
-    for (size_t i = 0; i < batch.size(); ++i) {
-      const Access &a = batch[i];
-      if (kPf && i + kAhead < batch.size()) prefetch_pte(batch[i + kAhead].addr);
-      const uint32_t k = static_cast<uint32_t>(a.kind);
-      const uint64_t va = a.addr & h.va_mask;
+    FramePool<PR, SW> &pool = *pool_[index_of(size)];
+    const auto touch = page_hot(pool);
+    const bool every = touch_every_;
+    const uint64_t va_mask = va_mask_;
+    uint64_t memo_page = memo_page_, memo_slot = memo_ref_ >> 2;
+    typename TlbArray<TR>::Hot th = l1.hot();
+    uint64_t stores = 0, others = 0;
+    // Before and after a call out of the hit path.
+    auto out = [&] {
+      memo_page_ = memo_page;
+      memo_ref_ = memo_slot << 2 | index_of(size);
+      l1.hot_out(th);
+    };
+    auto in = [&] {
+      memo_page = memo_page_;
+      memo_slot = memo_ref_ >> 2;
+      th = l1.hot();
+    };
+    const Access *const e = batch.data() + batch.size();
+    for (const Access *a = batch.data(); a != e; ++a) {
+      if (kPf && a + kAhead < e) prefetch_pte(a[kAhead].addr);
+      const uint32_t k = static_cast<uint32_t>(a->kind);
+      const uint64_t va = a->addr & va_mask;
       if (HPMM_UNLIKELY(k > static_cast<uint32_t>(AccessKind::kStore) ||
-                        (va & 4095) + a.size > 4096)) {
-        hot_out(h);
+                        (va & 4095) + a->size > 4096)) {
+        out();
         if (k > static_cast<uint32_t>(AccessKind::kStore)) {
           ++others;
-          t = other_access(a, t);
+          t = other_access(*a, t);
         } else {
           stores += k;
-          t = range_pages(va, a.size, k != 0, t);
+          t = range_pages(va, a->size, k != 0, t);
         }
-        h = hot_in();
+        in();
         continue;
       }
       stores += k;
       const uint64_t tt = t++;
-      int64_t slot;
-      if ((va >> 12) == h.memo_page) {
-        slot = static_cast<int64_t>(h.memo_ref >> 2);
-      } else {
-        const uint64_t vpn = va >> shift;
-        const uint32_t set = kSmall ? p.set_small(vpn) : p.set_of(vpn);
-        slot = kSmall ? p.find_small(set, vpn) : p.find(set, vpn);
-        if (HPMM_UNLIKELY(slot < 0)) {
-          hot_out(h);
-          miss(va, k != 0, tt);
-          h = hot_in();
-          continue;
+      const uint64_t page = va >> 12;
+      if (page != memo_page) {
+        uint32_t set, way;
+        uint64_t slot;
+        if constexpr (kFast) {  // vpn == page
+          set = p.set_small(page);
+          const unsigned m = p.match4(set, page);
+          if (HPMM_UNLIKELY(m == 0)) {
+            out();
+            miss(va, k != 0, tt);
+            in();
+            continue;
+          }
+          way = static_cast<unsigned>(std::countr_zero(m));
+          slot = uint64_t{set} * 4 + way;
+        } else {
+          const uint64_t vpn = va >> shift;
+          set = p.set_of(vpn);
+          const int64_t s = p.find(set, vpn);
+          if (HPMM_UNLIKELY(s < 0)) {
+            out();
+            miss(va, k != 0, tt);
+            in();
+            continue;
+          }
+          slot = static_cast<uint64_t>(s);
+          way = static_cast<uint32_t>(slot - uint64_t{set} * p.ways);
         }
-        l1.on_hit(set, slot);
-        h.memo_page = va >> 12;
-        h.memo_ref = static_cast<uint64_t>(slot) << 2 | index_of(size);
+        th.hit(set, way, slot);
+        memo_page = page;
+        memo_slot = slot;
       }
-      uint64_t &d = p.data[slot];
+      const uint64_t d = p.data[memo_slot];
       const uint32_t frame = static_cast<uint32_t>(d >> 1);
-      if (HPMM_UNLIKELY(k & !(d & 1))) {
-        d |= 1;
-        pool_[index_of(size)]->mark_dirty(frame);
+      if (HPMM_UNLIKELY(k > (d & 1))) {  // a store through a clean entry (k is 0 or 1 here)
+        p.data[memo_slot] = d | 1;
+        pool.mark_dirty(frame);  // touches neither the TLB nor the memo
       }
-      if (touch) pool_[index_of(size)]->table().touch(frame, tt);
+      if (every) touch.touch(frame, tt);
     }
-    hot_out(h);
+    out();
+    stores_out += stores;
+    others_out += others;
     return t;
+  }
+
+  // The page policy's touch for the hit path: the policy's own view (a Hot, as ClockPolicy has)
+  // if it offers one, else FrameTable::touch.
+  struct TableTouch {
+    FrameTable<PR> *table;
+    HPMM_INLINE void touch(uint32_t frame, uint64_t t) const { table->touch(frame, t); }
+  };
+  static auto page_hot(FramePool<PR, SW> &pool) {
+    if constexpr (requires(PR & pr) { pr.hot().touch(uint32_t{}, uint64_t{}); })
+      return pool.table().policy().hot();
+    else
+      return TableTouch{&pool.table()};
   }
 
   // The batch loop for several page sizes.

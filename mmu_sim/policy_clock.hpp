@@ -22,6 +22,10 @@
 namespace hpmm::sim {
 
 class ClockPolicy {
+  // An enum, not a plain byte: a store of a char type may alias anything, so the store on_access
+  // makes on every translation would force the MMU's loop to reload its state from memory.
+  enum class State : uint8_t { kClear = 0, kSet = 1, kFree = 2 };
+
  public:
   ClockPolicy(uint32_t nframes, uint64_t /*seed*/)
       : n_(checked(nframes)), state_(n_, State::kFree) {}
@@ -36,6 +40,17 @@ class ClockPolicy {
     HPMM_ASSERT(frame < n_ && state_[frame] != State::kFree);
     state_[frame] = State::kSet;
   }
+  // The hit path's view: on_access with the state array's address in a local (a batch loop holds
+  // it in a register instead of reloading it through the pool per translation).  Valid while the
+  // policy lives (state_ is sized once); holds no state of its own to write back.
+  struct Hot {
+    State *state;  // state_.data()
+    [[gnu::always_inline]] void touch(uint32_t frame, uint64_t /*t*/) const {
+      state[frame] = State::kSet;
+    }
+  };
+  Hot hot() { return {state_.data()}; }
+
   uint32_t victim(uint64_t /*key*/, uint64_t /*t*/) {
     HPMM_CHECK(used_ > 0, "ClockPolicy::victim: no frame holds a page");
     State *s = state_.data();
@@ -73,10 +88,6 @@ class ClockPolicy {
   }
 
  private:
-  // An enum, not a plain byte: a store of a char type may alias anything, so the store on_access
-  // makes on every translation would force the MMU's loop to reload its state from memory.
-  enum class State : uint8_t { kClear = 0, kSet = 1, kFree = 2 };
-
   static uint32_t checked(uint32_t n) {
     HPMM_CHECK(n >= 1 && n <= kMaxFrames, "ClockPolicy: nframes must be in [1, 2^31]");
     return n;

@@ -17,6 +17,7 @@
 
 #if defined(__SSE2__)
 #include <emmintrin.h>
+#include <xmmintrin.h>
 #endif
 
 #include "base/bits.hpp"
@@ -93,15 +94,45 @@ class TlbArray {
     HPMM_INLINE int64_t find(uint32_t set, uint64_t t) const {
       return find_in(tag, ways, way_mask, set, t);
     }
-    // The usual L1 shape: a power-of-two set count and at most 4 ways.  Then set_of is a mask and
-    // find a fixed 4-way compare: set_small and find_small, without the tests on the shape.
-    bool small() const { return index.pow2() && ways <= 4; }
+    // The usual L1 shape: a power-of-two set count and 4 ways, the tags 16-byte aligned (as
+    // operator new aligns them; a set's 4 tags then fill two aligned 16-byte words).  Then set_of
+    // is a mask and the set search match4, without tests on the shape.
+    bool fast() const {
+      return index.pow2() && ways == 4 && reinterpret_cast<uintptr_t>(tag) % 16 == 0;
+    }
     HPMM_INLINE uint32_t set_small(uint64_t vpn) const { return index.masked(vpn); }
-    HPMM_INLINE int64_t find_small(uint32_t set, uint64_t t) const {
-      return find_in<true>(tag, ways, way_mask, set, t);
+    // fast(): bit w set <=> way w of set holds t (0: absent).  Four 64-bit compares as eight
+    // 32-bit ones; a way matches when both its halves do (shufps gathers the low and the high
+    // halves).  Valid tags within a set are distinct: at most one bit is set.
+    HPMM_INLINE unsigned match4(uint32_t set, uint64_t t) const {
+      const uint64_t *s = tag + uint64_t{set} * 4;
+#if defined(__SSE2__)
+      const __m128i k = _mm_set1_epi64x(static_cast<int64_t>(t));
+      const __m128i *v = reinterpret_cast<const __m128i *>(s);
+      const __m128 e0 = _mm_castsi128_ps(_mm_cmpeq_epi32(_mm_load_si128(v), k));
+      const __m128 e1 = _mm_castsi128_ps(_mm_cmpeq_epi32(_mm_load_si128(v + 1), k));
+      const __m128 lo = _mm_shuffle_ps(e0, e1, _MM_SHUFFLE(2, 0, 2, 0));
+      const __m128 hi = _mm_shuffle_ps(e0, e1, _MM_SHUFFLE(3, 1, 3, 1));
+      return static_cast<unsigned>(_mm_movemask_ps(_mm_and_ps(lo, hi)));
+#else
+      unsigned m = 0;
+      for (unsigned w = 0; w < 4; ++w) m |= unsigned{s[w] == t} << w;
+      return m;
+#endif
     }
   };
-  Probe probe() { return {tag_.data(), data_.data(), index_, ways_, way_mask_}; }
+  Probe probe() {
+    return {tag_.data(), data_.data(), index_, ways_, way_mask_};
+  }
+  // The policy's hit-path view (tlb_replacement.hpp): h.hit(set, way, slot) is on_hit(set, slot)
+  // with the policy's state in locals; hot_out(h) before any other call on the array.
+  using Hot = typename R::Hot;
+  HPMM_INLINE Hot hot() {
+    return policy_.hot();
+  }
+  HPMM_INLINE void hot_out(const Hot &h) {
+    policy_.hot_out(h);
+  }
   // Tells the policy of a hit on slot of set (what lookup() does after find()).
   HPMM_INLINE void on_hit(uint32_t set, int64_t slot) {
     if constexpr (requires { policy_.on_hit_slot(uint64_t{}); })
@@ -116,9 +147,15 @@ class TlbArray {
     if (slot >= 0) on_hit(set, slot);
     return slot;
   }
-  uint64_t data(int64_t slot) const { return data_[slot]; }
-  uint64_t &data(int64_t slot) { return data_[slot]; }
-  uint64_t tag(int64_t slot) const { return tag_[slot]; }
+  uint64_t data(int64_t slot) const {
+    return data_[slot];
+  }
+  uint64_t &data(int64_t slot) {
+    return data_[slot];
+  }
+  uint64_t tag(int64_t slot) const {
+    return tag_[slot];
+  }
 
   // Places tag (absent from the set) with its data; returns the slot and what it replaced.
   int64_t fill(uint32_t set, uint64_t tag, uint64_t data, Evicted *evicted) {
@@ -177,13 +214,11 @@ class TlbArray {
   // ways always compare 4.  tags has kPad padding entries at its end (kInvalidTag), so the
   // compares may run up to 3 ways past the last set; bits past `ways` are cleared.  Valid tags
   // within a set are distinct: at most one bit is set.
-  // kSmall: the caller knows ways <= 4.
-  template <bool kSmall = false>
   HPMM_INLINE static int64_t find_in(const uint64_t *tags, uint32_t ways, uint64_t way_mask,
                                      uint32_t set, uint64_t tag) {
     const uint64_t base = uint64_t{set} * ways;
     const uint64_t *t = tags + base;
-    if (!kSmall && HPMM_UNLIKELY(ways > 64)) return find_wide(t, ways, base, tag);
+    if (HPMM_UNLIKELY(ways > 64)) return find_wide(t, ways, base, tag);
     uint64_t match = 0;
 #if defined(__SSE2__)
     const __m128i k = _mm_set1_epi64x(static_cast<int64_t>(tag));
@@ -193,7 +228,7 @@ class TlbArray {
       const __m128i both = _mm_and_si128(e, _mm_shuffle_epi32(e, 0xB1));
       return uint64_t{static_cast<uint32_t>(_mm_movemask_pd(_mm_castsi128_pd(both)))};
     };
-    if (kSmall || ways <= 4) {  // the usual L1 shapes: no loop
+    if (ways <= 4) {  // the usual L1 shapes: no loop
       match = (pair(0) | pair(2) << 2) & way_mask;
     } else {
       for (uint32_t w = 0; w < ways; w += 2) match |= pair(w) << w;

@@ -13,7 +13,15 @@
 //               the path's nodes and values precomputed per way.
 //   random:     a seeded xorshift64* generator; victim = next() mod ways.
 // Touching the way that was touched last is a no-op for the replacement order of every policy (the
-// MMU's last-translation memo relies on this).  Not thread-safe: one TLB per simulated core.
+// MMU's last-translation memo relies on this).
+//
+// The hit path's view (Hot): hot() copies out what a hit touches (the array pointers, lru's clock)
+// so a batch loop holds it in locals (registers): a store through the policy's array would
+// otherwise force the compiler to reload the policy's members (lru: the clock, loaded, bumped and
+// stored back on every hit).  h.hit(set, way, slot), slot = set * ways + way, does exactly what
+// on_hit(set, way) does; hot_out(h) writes the view's state back.  Between hot() and hot_out() the
+// caller uses no other member function (a miss, a fill, a shootdown: hot_out first, hot() after).
+// Not thread-safe: one TLB per simulated core.
 #pragma once
 
 #include <concepts>
@@ -36,6 +44,10 @@ concept TlbReplacementPolicy =
   { r.victim(set) } -> std::same_as<uint32_t>;
   { R::kVictimPrefersInvalid } -> std::convertible_to<bool>;
   { cr.valid() } -> std::same_as<bool>;
+  typename R::Hot;  // the hit path's view (file comment)
+  { r.hot() } -> std::same_as<typename R::Hot>;
+  r.hot_out(r.hot());
+  r.hot().hit(set, way, uint64_t{});
 };
 
 // lru (kTouchOnHit) and fifo (!kTouchOnHit): one stamp per way; an invalid way has stamp 0, so
@@ -53,6 +65,15 @@ class StampReplacement {
   }
   void on_fill(uint32_t set, uint32_t way) { stamp_[uint64_t{set} * ways_ + way] = ++clock_; }
   void on_invalidate(uint32_t set, uint32_t way) { stamp_[uint64_t{set} * ways_ + way] = 0; }
+  struct Hot {
+    uint64_t *stamp;  // stamp_.data()
+    uint64_t clock;   // clock_
+    [[gnu::always_inline]] void hit(uint32_t, uint32_t, uint64_t slot) {
+      if constexpr (kTouchOnHit) stamp[slot] = ++clock;
+    }
+  };
+  Hot hot() { return {stamp_.data(), clock_}; }
+  void hot_out(const Hot &h) { clock_ = h.clock; }
   uint32_t victim(uint32_t set) const {
     const uint64_t *s = &stamp_[uint64_t{set} * ways_];
     uint32_t best = 0;
@@ -81,6 +102,11 @@ using TlbFifo = StampReplacement<false>;
 
 // Tree pseudo-LRU for any number of ways (a power of two gives the textbook tree).
 class TlbPlru {
+  struct Path {
+    uint64_t mask = 0;  // the nodes on the way's path
+    uint64_t bits = 0;  // their values after a touch of the way
+  };
+
  public:
   static constexpr bool kVictimPrefersInvalid = false;
   TlbPlru(uint32_t sets, uint32_t ways, uint64_t /*seed*/)
@@ -102,6 +128,22 @@ class TlbPlru {
   void on_hit(uint32_t set, uint32_t way) { touch(set, way); }
   void on_fill(uint32_t set, uint32_t way) { touch(set, way); }
   void on_invalidate(uint32_t, uint32_t) {}
+  // One word of node bits per set (ways <= 65) keeps the hit one masked store; else the
+  // general touch.
+  struct Hot {
+    TlbPlru *self;
+    uint64_t *bits;    // bits_.data()
+    const Path *path;  // path_.data(), or null when words_ > 1
+    [[gnu::always_inline]] void hit(uint32_t set, uint32_t way, uint64_t) {
+      if (HPMM_LIKELY(path != nullptr)) {
+        bits[set] = (bits[set] & ~path[way].mask) | path[way].bits;
+        return;
+      }
+      self->touch(set, way);
+    }
+  };
+  Hot hot() { return {this, bits_.data(), words_ == 1 ? path_.data() : nullptr}; }
+  void hot_out(const Hot &) {}
   uint32_t victim(uint32_t set) const {
     const uint64_t *b = &bits_[uint64_t{set} * words_];
     uint32_t lo = 0, hi = ways_, node = 0;
@@ -148,10 +190,6 @@ class TlbPlru {
       hi = left ? mid : hi;
     }
   }
-  struct Path {
-    uint64_t mask = 0;  // the nodes on the way's path
-    uint64_t bits = 0;  // their values after a touch of the way
-  };
   uint32_t ways_;
   uint32_t words_;  // 64-bit words of node bits per set; ways-1 internal nodes
   std::vector<uint64_t> bits_;
@@ -169,6 +207,11 @@ class TlbRandom {
   void on_hit(uint32_t, uint32_t) {}
   void on_fill(uint32_t, uint32_t) {}
   void on_invalidate(uint32_t, uint32_t) {}
+  struct Hot {  // a hit changes nothing
+    [[gnu::always_inline]] void hit(uint32_t, uint32_t, uint64_t) {}
+  };
+  Hot hot() { return {}; }
+  void hot_out(const Hot &) {}
   uint32_t victim(uint32_t /*set*/) {
     state_ ^= state_ >> 12;
     state_ ^= state_ << 25;

@@ -2,6 +2,7 @@
 // the victim each replacement policy (lru, plru, fifo, random) picks.
 #include <criterion/criterion.h>
 
+#include <bit>
 #include <vector>
 
 #include "mmu_sim/tlb_array.hpp"
@@ -187,36 +188,87 @@ Test(tlb_array, find_matches_a_plain_scan_for_any_way_count) {
   }
 }
 
-// The batch loop's Probe (the geometry copied out, and the search for the usual shape) must agree
-// with find() and with the array's data; on_hit must leave the order lookup() leaves.
-Test(tlb_array, probe_agrees_with_find_and_lookup) {
+// The batch loop's Probe (the geometry copied out, and match4 for the usual shape) must agree with
+// find() and with the array's data; the policy's hit view (hot(), Hot::hit, hot_out) must leave
+// the order lookup() leaves, for every policy: array a goes through the Probe and the view
+// (written back before each fill, as the MMU's batch loop does), array b, the plain model, through
+// lookup() and fill().  Same seeds: random picks the same victims in both.
+// The slot match4's way mask names (at most one bit), or -1.
+static int64_t slot_of(uint32_t set, unsigned mask) {
+  cr_assert(std::popcount(mask) <= 1, "match4: %u ways match", std::popcount(mask));
+  return mask == 0 ? -1 : int64_t{set} * 4 + std::countr_zero(mask);
+}
+
+template <class R>
+void check_probe_and_hot_view_agree_with_lookup() {
   for (uint32_t ways : {1u, 2u, 3u, 4u, 5u, 12u}) {
     for (uint32_t sets : {1u, 3u, 16u}) {
-      TlbArray<TlbLru> a({sets, ways}, 1), b({sets, ways}, 1);
+      TlbArray<R> a({sets, ways}, 1), b({sets, ways}, 1);
       const auto p = a.probe();
-      cr_assert_eq(p.small(), ways <= 4 && (sets & (sets - 1)) == 0, "ways %u sets %u", ways, sets);
+      cr_assert_eq(p.fast(), ways == 4 && (sets & (sets - 1)) == 0, "ways %u sets %u", ways, sets);
       // Twice the capacity of distinct pages, touched in a fixed pseudo-random order: hits, misses
-      // and evictions.  a goes through the Probe and on_hit, b through lookup.
+      // and evictions.
       const uint64_t span = 2 * uint64_t{sets} * ways;
       uint64_t x = 12345;
+      typename TlbArray<R>::Hot h = a.hot();
       for (int i = 0; i < 2000; ++i) {
         x = x * 6364136223846793005ull + 1442695040888963407ull;
         const uint64_t v = 1000 + (x >> 33) % span;
-        const uint32_t set = p.small() ? p.set_small(v) : p.set_of(v);
+        const uint32_t set = p.fast() ? p.set_small(v) : p.set_of(v);
         cr_assert_eq(set, a.set_of(v));
-        const int64_t slot = p.small() ? p.find_small(set, v) : p.find(set, v);
+        int64_t slot = p.find(set, v);
         cr_assert_eq(slot, a.find(set, v), "ways %u sets %u vpn %lu", ways, sets, v);
+        if (p.fast()) {
+          cr_assert_eq(slot_of(set, p.match4(set, v)), slot, "vpn %lu", v);
+        }
         if (slot >= 0) {
           cr_assert_eq(p.data[slot], v << 1);
-          a.on_hit(set, slot);
+          h.hit(set, static_cast<uint32_t>(slot - int64_t{set} * ways),
+                static_cast<uint64_t>(slot));
         } else {
-          a.fill(set, v, v << 1, nullptr);
+          a.hot_out(h);
+          slot = a.fill(set, v, v << 1, nullptr);
+          h = a.hot();
         }
-        const int64_t bslot = b.lookup(b.set_of(v), v);
-        if (bslot < 0) b.fill(b.set_of(v), v, v << 1, nullptr);
+        int64_t bslot = b.lookup(b.set_of(v), v);
+        if (bslot < 0) bslot = b.fill(b.set_of(v), v, v << 1, nullptr);
         cr_assert_eq(bslot, slot, "ways %u sets %u vpn %lu: the arrays diverged", ways, sets, v);
       }
+      a.hot_out(h);
       cr_assert(a.valid() && b.valid());
+    }
+  }
+}
+
+Test(tlb_array, probe_and_hot_view_agree_with_lookup_lru) {
+  check_probe_and_hot_view_agree_with_lookup<TlbLru>();
+}
+Test(tlb_array, probe_and_hot_view_agree_with_lookup_plru) {
+  check_probe_and_hot_view_agree_with_lookup<TlbPlru>();
+}
+Test(tlb_array, probe_and_hot_view_agree_with_lookup_fifo) {
+  check_probe_and_hot_view_agree_with_lookup<TlbFifo>();
+}
+Test(tlb_array, probe_and_hot_view_agree_with_lookup_random) {
+  check_probe_and_hot_view_agree_with_lookup<TlbRandom>();
+}
+
+// match4 on a full fast-shape array: the way a plain scan names for every tag present, none for
+// tags absent or held by another set, including tags that differ only in their high half.
+Test(tlb_array, match4_matches_a_plain_scan) {
+  TlbArray<TlbLru> a({16, 4}, 1);
+  const auto p = a.probe();
+  cr_assert(p.fast());
+  const uint64_t hi = uint64_t{1} << 40;
+  for (uint64_t v = 0; v < 64; ++v) a.fill(a.set_of(v * 16 + v % 16), v * 16 + v % 16, v, nullptr);
+  for (uint64_t v = 0; v < 64 * 16 + 32; ++v) {
+    for (uint64_t t : {v, v + hi, v + 16 * hi}) {
+      const uint32_t set = p.set_small(t);
+      int64_t want = -1;
+      for (uint32_t w = 0; w < 4; ++w)
+        if (a.tag(int64_t{set} * 4 + w) == t) want = int64_t{set} * 4 + w;
+      cr_assert_eq(slot_of(set, p.match4(set, t)), want, "tag %lu", t);
+      cr_assert_eq(p.match4((set + 1) % 16, t), 0u, "tag %lu in the wrong set", t);
     }
   }
 }
