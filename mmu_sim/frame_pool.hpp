@@ -87,7 +87,7 @@ class FramePool {
 
   // Brings the page keyed key, whose PTE is *pte (not present), into a frame at time t; evicts a
   // victim first if no frame is free.  Leaves *pte present, clean, not yet accessed.
-  FaultIn fault_in(uint64_t key, Pte *pte, uint64_t t) {
+  [[gnu::always_inline]] FaultIn fault_in(uint64_t key, Pte *pte, uint64_t t) {
     FaultIn r{};
     r.major = pte->swapped();
     const uint64_t slot = r.major ? pte->swap_slot() : kNoSlot;
@@ -133,14 +133,17 @@ class FramePool {
 
   // Deferred PTE updates of victims.  Storing to a victim's PTE, a cold line, at once would hold
   // up every later store until the line arrives; instead the store is queued with a prefetch and
-  // made kDeferred evictions later, or as soon as a walk reaches that PTE (settle()), or at the
-  // end of each batch (settle_all()).  So no one ever reads a PTE with an update pending.
+  // made when a later eviction needs its entry, or as soon as a walk reaches that PTE (settle()),
+  // or at the end of each batch (settle_all()).  So no one ever reads a PTE with an update pending.
+  // The queue is direct-mapped by the PTE's address (deferred_slot): a PTE's pending update can
+  // only be in its own entry, so a walk checks one entry, not all of them.
+  // Invariant: deferred_[i].pte == nullptr or deferred_slot(deferred_[i].pte) == i.
   void settle(const Pte *pte) {
-    for (Deferred &d : deferred_)
-      if (d.pte == pte) {
-        *d.pte = d.value;
-        d.pte = nullptr;
-      }
+    Deferred &d = deferred_[deferred_slot(pte)];
+    if (d.pte == pte) {
+      *d.pte = d.value;
+      d.pte = nullptr;
+    }
   }
   void settle_all() {
     for (Deferred &d : deferred_)
@@ -168,9 +171,12 @@ class FramePool {
   std::byte *frame_bytes(uint32_t frame) const { return mem_ + uint64_t{frame} * bytes_; }
   bool is_dirty(uint32_t frame) const { return (dirty_[frame / 64] >> (frame % 64)) & 1; }
 
+  static size_t deferred_slot(const Pte *pte) {
+    return (reinterpret_cast<uintptr_t>(pte) / sizeof(Pte)) % kDeferred;
+  }
   void defer(Pte *pte, Pte value) {
-    Deferred &d = deferred_[next_deferred_++ % kDeferred];
-    if (d.pte) *d.pte = d.value;  // the oldest
+    Deferred &d = deferred_[deferred_slot(pte)];
+    if (d.pte) *d.pte = d.value;  // an older update (another PTE, or this one: settled before)
     __builtin_prefetch(pte, 1);
     d = {pte, value};
   }
@@ -221,13 +227,12 @@ class FramePool {
   };
   std::vector<Meta> meta_;
   std::vector<uint64_t> dirty_;  // bit per frame == its PTE's dirty bit (read on eviction)
-  static constexpr uint32_t kDeferred = 8;
+  static constexpr uint32_t kDeferred = 16;  // a PTE's update waits ~16 evictions on average
   struct Deferred {
     Pte *pte = nullptr;  // null: no update pending in this entry
     Pte value;
   };
   Deferred deferred_[kDeferred];
-  uint32_t next_deferred_ = 0;
   std::byte *mem_;                 // frame memory (data mode), owned by the MMU
   std::vector<uint64_t> pending_;  // bit per chunk: still to be zero-filled (data mode)
   bool io_failed_ = false;         // a swap read or write failed (data mode)

@@ -48,7 +48,7 @@ class FrameTable {
   // Places page_key, referenced at position t, in the lowest free frame or else in the policy's
   // victim (chosen for page_key); records the new owner and calls the policy's on_fill.  The caller
   // must not place a key that is already resident (the table does not look keys up).
-  Placement place(uint64_t page_key, uint64_t t) {
+  [[gnu::always_inline]] Placement place(uint64_t page_key, uint64_t t) {
     Placement p{0, false, 0};
     if (!released_.empty()) {
       std::pop_heap(released_.begin(), released_.end(), std::greater<uint32_t>());

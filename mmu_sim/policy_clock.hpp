@@ -74,6 +74,9 @@ class ClockPolicy {
   bool tracks(uint32_t frame) const { return state_[frame] != State::kFree; }
   uint32_t used() const { return used_; }
   uint32_t hand() const { return hand_; }
+  // Where the next victim search starts: under a fault-heavy load most bits are clear and the
+  // victim is the hand's frame or one just past it.  A hint for the pool to prefetch with.
+  uint32_t next_victim_hint() const { return hand_; }
   // The reference bit of a frame holding a page (tests and reports).
   bool referenced(uint32_t frame) const { return state_[frame] == State::kSet; }
 

@@ -25,9 +25,15 @@ class FifoPolicy {
     HPMM_CHECK(!fill_order_.empty(), "FifoPolicy::victim: no frame holds a page");
     uint32_t f = fill_order_.front();
     fill_order_.remove(f);
+    // The next victim is the new front; its removal will write the links of the frame after it,
+    // a cold line under a fault-heavy load: fetch it now (the sentinel's when there is none).
+    fill_order_.prefetch(fill_order_.next(fill_order_.front()));
     return f;
   }
   void on_free(uint32_t frame) { fill_order_.remove(frame); }
+  // The frame victim() would choose next (n when none holds a page): a hint for the pool to
+  // prefetch that frame's metadata.  Changes nothing.
+  uint32_t next_victim_hint() const { return fill_order_.front(); }
 
   bool tracks(uint32_t frame) const { return fill_order_.contains(frame); }
   uint32_t used() const { return fill_order_.size(); }

@@ -6,7 +6,7 @@
 // at level leaf(s) = 1 + index_of(s).  Cache i (SimConfig::pwc_entries[i]) holds non-leaf entries
 // of level 4 - i: cache 0 the PML4Es (tag va >> 39), cache 1 the PDPTEs (va >> 30), cache 2 the
 // PDEs (va >> 21).  The root of a 5-level table (PML5) is not cached.  Each cache is fully
-// associative with LRU replacement (lru_tag_cache.hpp: O(1) per lookup and fill).
+// associative with LRU replacement (lru_tag_cache.hpp: O(1) expected per lookup and fill).
 //
 // A walk for va with leaf level f in an L-level table:
 //   - looks up the caches of levels f+1 .. min(4, L), deepest first; the first hit, at level h,
@@ -40,23 +40,18 @@ class WalkCaches {
       if (entries[i] != 0) cache_[i].emplace(entries[i]);
   }
 
+  // Each cache looked up and missed gets the tag inserted at once: the walk reads that level from
+  // memory (the caches are independent, so this order gives the counts of looking all up first).
   Walk walk(VirtAddr va, PageSize size) {
     const int leaf = 1 + index_of(size);
     const int top = levels_ < 4 ? levels_ : 4;
-    int hit_level = 0;
     for (int level = leaf + 1; level <= top; ++level) {
-      auto &c = cache_[4 - level];
-      if (c && c->lookup(tag(va, level))) {
-        hit_level = level;
-        break;
-      }
+      std::optional<LruTagCache> &c = cache_[4 - level];
+      if (!c) continue;
+      const uint64_t t = tag(va, level);
+      if (c->lookup(t)) return {static_cast<uint32_t>(level - leaf), 4 - level};
+      c->insert(t);
     }
-    const int read_from = hit_level ? hit_level - 1 : levels_;
-    for (int level = leaf + 1; level <= read_from && level <= top; ++level) {
-      auto &c = cache_[4 - level];
-      if (c) c->insert(tag(va, level));
-    }
-    if (hit_level) return {static_cast<uint32_t>(hit_level - leaf), 4 - hit_level};
     return {static_cast<uint32_t>(levels_ - leaf + 1), -1};
   }
 

@@ -121,6 +121,48 @@ Test(random_policy, uniform_over_frames) {
     cr_assert(count[f] > 9500 && count[f] < 10500, "frame %d: %lu", f, count[f]);
 }
 
+// The victims are those of drawing on demand (the policy draws the next victim's first candidate
+// early, as a prefetch hint): a model that draws from the same generator when asked, with free
+// frames (redraws) in the mix; the hint is the victim whenever that frame holds a page.
+Test(random_policy, victims_equal_drawing_on_demand_and_the_hint_names_them) {
+  const uint32_t n = 50;
+  RandomPolicy r(n, 11);
+  Xoshiro256 model_rng(11);
+  std::vector<bool> held(n, false);
+  for (uint32_t f = 0; f < n; ++f) {
+    r.on_fill(f, f, f);
+    held[f] = true;
+  }
+  uint64_t hinted = 0;
+  for (uint32_t i = 0; i < 3000; ++i) {
+    if (i % 7 == 3) {  // free a held frame now and then, refill a free one otherwise
+      for (uint32_t f = (i * 13) % n;; f = (f + 1) % n)
+        if (held[f] && r.used() > 1) {
+          r.on_free(f);
+          held[f] = false;
+          break;
+        } else if (!held[f]) {
+          r.on_fill(f, n + i, n + i);
+          held[f] = true;
+          break;
+        }
+      continue;
+    }
+    const uint32_t hint = r.next_victim_hint();
+    uint32_t want = model_rng.below32(n);
+    while (!held[want]) want = model_rng.below32(n);
+    const uint32_t v = r.victim(n + i, n + i);
+    cr_assert_eq(v, want, "step %u", i);
+    if (held[hint]) {
+      cr_assert_eq(hint, v, "step %u: the hint names a held frame that is not the victim", i);
+      ++hinted;
+    }
+    r.on_fill(v, n + i, n + i);
+  }
+  cr_assert_gt(hinted, 1000u);
+  cr_assert(r.valid());
+}
+
 Test(random_policy, picks_only_frames_holding_a_page) {
   RandomPolicy r(64, 3);
   for (uint32_t f = 0; f < 64; ++f) r.on_fill(f, f, f);

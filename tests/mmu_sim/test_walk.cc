@@ -124,3 +124,47 @@ Test(lru_tag_cache, hits_and_misses_equal_a_plain_lru_list) {
 Test(lru_tag_cache, zero_entries_is_refused, .signal = SIGABRT) {
   LruTagCache c(0);
 }
+
+// The same against the model with the whole contents compared in recency order, over tag streams
+// that stress the hash index: consecutive tags, tags differing only in high bits (a mask-based
+// index would put them all in one bucket), and full-range tags with 0 and UINT64_MAX among them.
+Test(lru_tag_cache, contents_in_recency_order_equal_a_plain_lru_list) {
+  for (uint32_t n : {1u, 3u, 32u, 300u}) {
+    for (int stream = 0; stream < 3; ++stream) {
+      LruTagCache c(n);
+      std::vector<uint64_t> model;  // most recent first
+      uint64_t x = 88172645463325252ull + n;
+      for (int i = 0; i < 4000; ++i) {
+        x ^= x << 13;
+        x ^= x >> 7;
+        x ^= x << 17;
+        const uint64_t r = x % (2 * n + 3);
+        const uint64_t tag = stream == 0   ? r
+                             : stream == 1 ? r << 40
+                                           : (r == 0   ? 0
+                                              : r == 1 ? UINT64_MAX
+                                                       : r * 0x9E37ull << 44);
+        auto it = std::find(model.begin(), model.end(), tag);
+        const bool want = it != model.end();
+        cr_assert_eq(c.holds(tag), want, "n %u stream %d step %d", n, stream, i);
+        cr_assert_eq(c.lookup(tag), want, "n %u stream %d step %d", n, stream, i);
+        if (want) {
+          model.erase(it);
+        } else {
+          c.insert(tag);
+          if (model.size() == n) model.pop_back();
+        }
+        model.insert(model.begin(), tag);
+        if (i % 61 == 0 || i == 3999) {
+          cr_assert(c.tags_by_recency() == model, "n %u stream %d step %d", n, stream, i);
+          cr_assert(c.valid());
+        }
+      }
+      cr_assert_eq(c.size(), std::min<size_t>(n, model.size()));
+    }
+  }
+}
+
+Test(lru_tag_cache, too_many_entries_is_refused, .signal = SIGABRT) {
+  LruTagCache c(LruTagCache::kMaxEntries + 1);
+}
