@@ -23,9 +23,13 @@
 //            ~4; the build targets baseline x86-64), ~10 for the kind/page-cross and memo tests,
 //            register pressure (pointers into the arrays spill to the stack and are reloaded per
 //            access), lru's stamp store and plru's read-modify-write of the set's node bits.
-//   fault    ~1,320 instructions per access (L2 probe, walk, walk caches, fault, eviction,
-//            shootdown, L1 and L2 fills: 12-way stamp scans) plus the cache misses on the PTE
-//            and the victim's frame metadata, which are now prefetched ahead.
+//   fault    ~8-10 M accesses/s, ~1,070 instructions per access with LRU pages (was 1,320):
+//            the TLB's fill_from_walk ~195, shootdown ~140 and probe_l2_fill_l1 ~125 (12-way
+//            stamp scans), the walk caches ~150, the fault itself ~315 (miss, evict, place, the
+//            LRU list, the PTEs), the batch loop and the generator ~85; plus cache misses on the
+//            PTEs of 1 Mi pages (8 MiB) and on the victim's scattered per-frame records (prefetched
+//            a fault ahead where the policy names its next victim).  20 M/s (~150 cycles) would
+//            need ~300 instructions: per-set packed ages in the L2, one record per frame.
 #include <bit>
 #include <cstdio>
 #include <cstdlib>
