@@ -19,6 +19,17 @@ static PageHeapConfig small_arenas() {
   return c;
 }
 
+// small_arenas() backed by THP once thp_min_bytes of hugepages are in use, and by hugetlb pool
+// pages too (up to 8) when pool is set.
+static PageHeapConfig thp_arenas(uint64_t thp_min_bytes, bool pool = false) {
+  PageHeapConfig c = small_arenas();
+  c.backing.hugetlb = pool;
+  if (pool) c.backing.hugetlb_budget = 8;
+  c.backing.thp = true;
+  c.backing.thp_min_bytes = thp_min_bytes;
+  return c;
+}
+
 Test(span, bitmap_take_give_and_double_free) {
   TestOs os;
   Heap h(&os, small_arenas());
@@ -263,11 +274,7 @@ Test(release, limit_breaks_hugepages_under_pressure) {
 Test(backing, hugetlb_pool_first_then_thp_and_back_to_the_pool) {
   TestOs os;
   os.pool = 2;
-  PageHeapConfig cfg = small_arenas();
-  cfg.backing.hugetlb = true;
-  cfg.backing.hugetlb_budget = 8;
-  cfg.backing.thp = true;
-  cfg.backing.thp_min_bytes = 0;
+  PageHeapConfig cfg = thp_arenas(0, true);
   Heap h(&os, cfg);
   Span *s = h.new_span(3 * 256, 0);
   cr_assert_eq(s->hp[0].backing, Backing::kHugetlb);
@@ -312,9 +319,7 @@ Test(backing, names) {
 
 Test(backing, thp_only_once_the_heap_is_big) {
   TestOs os;
-  PageHeapConfig cfg = small_arenas();
-  cfg.backing.thp = true;
-  cfg.backing.thp_min_bytes = 4 * kHugePageSize;
+  PageHeapConfig cfg = thp_arenas(4 * kHugePageSize);
   Heap h(&os, cfg);
   Span *small = h.new_span(1, 3);
   cr_assert_eq(small->hp->backing, Backing::kPlain, "a small heap stays on plain pages");
@@ -347,9 +352,7 @@ Test(release, plain_hugepages_give_free_pages_back_after_the_delay) {
 
 Test(release, thp_hugepages_keep_free_pages_until_broken) {
   TestOs os;
-  PageHeapConfig cfg = small_arenas();
-  cfg.backing.thp = true;
-  cfg.backing.thp_min_bytes = 0;
+  PageHeapConfig cfg = thp_arenas(0);
   Heap h(&os, cfg);
   std::vector<Span *> spans;
   for (int i = 0; i < 100; ++i) spans.push_back(h.new_span(1, size_class_of(32)));
@@ -400,9 +403,7 @@ Test(page_heap, whole_hugepage_span_grows_into_the_next_hugepage) {
 // its hugepages stays as it was, and the pages come back zeroed when handed out again.
 Test(release, discarded_large_span_gives_its_pages_back_at_once) {
   TestOs os;
-  PageHeapConfig cfg = small_arenas();
-  cfg.backing.thp = true;
-  cfg.backing.thp_min_bytes = 0;
+  PageHeapConfig cfg = thp_arenas(0);
   Heap h(&os, cfg);
   Span *keep = h.new_span(8, 0);  // shares the hugepage, so it stays in the filler
   Span *s = h.new_span(100, 0);
@@ -461,11 +462,7 @@ Test(release, new_memory_is_traded_for_resident_free_hugepages) {
 Test(backing, pool_pages_only_once_the_heap_is_big) {
   TestOs os;
   os.pool = 8;
-  PageHeapConfig cfg = small_arenas();
-  cfg.backing.hugetlb = true;
-  cfg.backing.hugetlb_budget = 8;
-  cfg.backing.thp = true;
-  cfg.backing.thp_min_bytes = 3 * kHugePageSize;  // counting the hugepage being taken
+  PageHeapConfig cfg = thp_arenas(3 * kHugePageSize, true);  // counting the hugepage being taken
   Heap h(&os, cfg);
   Span *small = h.new_span(1, 3);
   cr_assert_eq(small->hp->backing, Backing::kPlain, "a small heap takes no pool page");

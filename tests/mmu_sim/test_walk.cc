@@ -93,28 +93,40 @@ Test(mmu_walk, counters_through_the_mmu) {
   cr_assert_eq(s.walk_refs, 6u, "5 + 1 on a 5-level table");
 }
 
-// The walk caches' LRU set of tags (lru_tag_cache.hpp) against a plain LRU list: same hits and
-// misses, same contents, over a random mix of tags with heavy reuse, for several capacities.
+// The walk caches' LRU set of tags (lru_tag_cache.hpp) against a plain LRU list of capacity n
+// (model: most recent first).  One access as a walk makes it: holds() and lookup() agree with the
+// model, a miss inserts; the model moves the tag to the front and drops its oldest when full.
+static void access_both(LruTagCache &c, std::vector<uint64_t> &model, uint32_t n, uint64_t tag,
+                        int step) {
+  auto it = std::find(model.begin(), model.end(), tag);
+  const bool want = it != model.end();
+  cr_assert_eq(c.holds(tag), want, "n %u step %d", n, step);
+  cr_assert_eq(c.lookup(tag), want, "n %u step %d", n, step);
+  if (want) {
+    model.erase(it);
+  } else {
+    c.insert(tag);
+    if (model.size() == n) model.pop_back();
+  }
+  model.insert(model.begin(), tag);
+}
+
+static uint64_t xorshift(uint64_t &x) {
+  x ^= x << 13;
+  x ^= x >> 7;
+  x ^= x << 17;
+  return x;
+}
+
+// Same hits and misses, over a random mix of tags with heavy reuse, for several capacities.
 Test(lru_tag_cache, hits_and_misses_equal_a_plain_lru_list) {
   for (uint32_t n : {1u, 2u, 4u, 5u, 32u}) {
     LruTagCache c(n);
-    std::vector<uint64_t> model;  // most recent first
+    std::vector<uint64_t> model;
     uint64_t x = 2463534242ull;
     for (int i = 0; i < 5000; ++i) {
-      x ^= x << 13;
-      x ^= x >> 7;
-      x ^= x << 17;
-      const uint64_t tag = (x % (3 * n + 2)) << 21;  // aligned tags, as walks make them
-      auto it = std::find(model.begin(), model.end(), tag);
-      const bool want = it != model.end();
-      cr_assert_eq(c.lookup(tag), want, "n %u step %d", n, i);
-      if (want) {
-        model.erase(it);
-      } else {
-        c.insert(tag);
-        if (model.size() == n) model.pop_back();
-      }
-      model.insert(model.begin(), tag);
+      const uint64_t tag = (xorshift(x) % (3 * n + 2)) << 21;  // aligned tags, as walks make them
+      access_both(c, model, n, tag, i);
       cr_assert_eq(c.size(), model.size());
     }
     cr_assert(c.valid());
@@ -135,26 +147,13 @@ Test(lru_tag_cache, contents_in_recency_order_equal_a_plain_lru_list) {
       std::vector<uint64_t> model;  // most recent first
       uint64_t x = 88172645463325252ull + n;
       for (int i = 0; i < 4000; ++i) {
-        x ^= x << 13;
-        x ^= x >> 7;
-        x ^= x << 17;
-        const uint64_t r = x % (2 * n + 3);
+        const uint64_t r = xorshift(x) % (2 * n + 3);
         const uint64_t tag = stream == 0   ? r
                              : stream == 1 ? r << 40
                                            : (r == 0   ? 0
                                               : r == 1 ? UINT64_MAX
                                                        : r * 0x9E37ull << 44);
-        auto it = std::find(model.begin(), model.end(), tag);
-        const bool want = it != model.end();
-        cr_assert_eq(c.holds(tag), want, "n %u stream %d step %d", n, stream, i);
-        cr_assert_eq(c.lookup(tag), want, "n %u stream %d step %d", n, stream, i);
-        if (want) {
-          model.erase(it);
-        } else {
-          c.insert(tag);
-          if (model.size() == n) model.pop_back();
-        }
-        model.insert(model.begin(), tag);
+        access_both(c, model, n, tag, stream * 4000 + i);
         if (i % 61 == 0 || i == 3999) {
           cr_assert(c.tags_by_recency() == model, "n %u stream %d step %d", n, stream, i);
           cr_assert(c.valid());
