@@ -1,7 +1,7 @@
 // mmu_sim/key_map.hpp: a flat open-addressing hash map from a 64-bit page key to a small value,
 // for the paths that look up a page by key on every fault or every reference: the ghost lists of
-// the scan-resistant policies (policy_ghosts.hpp, policy_lirs.hpp) and the stack-distance and
-// working-set passes (mrc.hpp, wss.hpp).
+// the scan-resistant policies (policy_ghosts.hpp, policy_lirs.hpp), the stack-distance and
+// working-set passes (mrc.hpp, wss.hpp) and OPT's next-use pass (compute_next_use).
 //
 // Linear probing over a power-of-two array of {key, value} slots; the value kAbsent marks an
 // empty slot (so every key, 0 and UINT64_MAX included, can be stored, and kAbsent cannot be a

@@ -23,70 +23,20 @@
 #include <vector>
 
 #include "base/check.hpp"
+#include "mmu_sim/key_map.hpp"
 #include "mmu_sim/page_replacement.hpp"
 
 namespace hpmm::sim {
 
 inline constexpr uint64_t kNoNextUse = UINT64_MAX;
 
-namespace detail {
-// An open-addressing (linear probing) hash map from page key to a position, for
-// compute_next_use.  Load factor <= 1/2; pos == kNoNextUse marks an empty slot.
-class PositionMap {
- public:
-  PositionMap() : slots_(1024, Slot{0, kNoNextUse}) {}
-
-  // The position stored for key (kNoNextUse if none), replaced by pos.
-  uint64_t exchange(uint64_t key, uint64_t pos) {
-    uint64_t h = find(key);
-    if (slots_[h].pos == kNoNextUse) {
-      if ((count_ + 1) * 2 > slots_.size()) {
-        grow();
-        h = find(key);
-      }
-      ++count_;
-      slots_[h].key = key;
-    }
-    uint64_t old = slots_[h].pos;
-    slots_[h].pos = pos;
-    return old;
-  }
-
- private:
-  struct Slot {
-    uint64_t key;
-    uint64_t pos;
-  };
-
-  static uint64_t hash(uint64_t k) {  // splitmix64's finaliser: page keys are far from random
-    k = (k ^ (k >> 30)) * 0xbf58476d1ce4e5b9ull;
-    k = (k ^ (k >> 27)) * 0x94d049bb133111ebull;
-    return k ^ (k >> 31);
-  }
-  // The slot holding key, or the empty slot where it would go.
-  uint64_t find(uint64_t key) const {
-    uint64_t mask = slots_.size() - 1, h = hash(key) & mask;
-    while (slots_[h].pos != kNoNextUse && slots_[h].key != key) h = (h + 1) & mask;
-    return h;
-  }
-  void grow() {
-    std::vector<Slot> old(slots_.size() * 2, Slot{0, kNoNextUse});
-    old.swap(slots_);
-    for (const Slot &s : old)
-      if (s.pos != kNoNextUse) slots_[find(s.key)] = s;
-  }
-
-  std::vector<Slot> slots_;  // size a power of two
-  uint64_t count_ = 0;       // occupied slots
-};
-}  // namespace detail
-
 // next_use[t] for a page-reference string: one pass from the end with a hash map from page key
 // to the latest position seen.  O(n) time, O(distinct keys) extra space.
 inline std::vector<uint64_t> compute_next_use(std::span<const uint64_t> page_keys) {
+  static_assert(KeyMap<uint64_t>::kAbsent == kNoNextUse);
   std::vector<uint64_t> next(page_keys.size());
-  detail::PositionMap latest;
-  for (size_t i = page_keys.size(); i-- > 0;) next[i] = latest.exchange(page_keys[i], i);
+  KeyMap<uint64_t> latest;  // put() returns the previous position, kAbsent == kNoNextUse if none
+  for (size_t i = page_keys.size(); i-- > 0;) next[i] = latest.put(page_keys[i], i);
   return next;
 }
 
