@@ -205,6 +205,11 @@ class Allocator {
   }
 
  public:
+  // Frees the old copy of a large block realloc moved: its bytes are garbage, so its pages go back
+  // to the OS at once (PageHeap::delete_span with discard) instead of staying resident as free
+  // pages until their hugepage empties.  p must start a live large object.
+  void free_moved_large(void *p) { free_large(p, heap_.entry_of(p), true); }
+
   // Grows the large object at p in place to at least n bytes if the pages after it are free.
   bool try_grow_in_place(void *p, size_t n) {
     uint64_t e = heap_.entry_of(p);
@@ -338,7 +343,7 @@ class Allocator {
     return free_large(p, e);
   }
 
-  bool free_large(void *p, uint64_t e) {
+  bool free_large(void *p, uint64_t e, bool discard = false) {
     LockGuard g(heap_.lock());
     if (e == 0) {
       HPMM_CHECK(
@@ -349,7 +354,7 @@ class Allocator {
     Span *s = entry_span(e);
     HPMM_CHECK(s->start == reinterpret_cast<uintptr_t>(p),
                "free of an invalid pointer: inside a large object, not its start");
-    heap_.delete_span(s);
+    heap_.delete_span(s, discard);
     return true;
   }
 

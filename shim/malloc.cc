@@ -94,12 +94,7 @@ void *realloc_foreign(void *p, size_t n) {
 // realloc_growth peaked at 163 MiB with them, 133 without, in THP mode).
 void free_moved(void *p, size_t old) {
   if (old <= kMaxSmallSize) return free(p);
-  PageHeap<RealOs> &ph = heap().page_heap();
-  uint64_t e = ph.entry_of(p);
-  Span *s = entry_span(e);
-  if (e == 0 || entry_class(e) != 0 || s->start != reinterpret_cast<uintptr_t>(p)) return free(p);
-  LockGuard g(ph.lock());
-  ph.delete_span(s, true);
+  heap().free_moved_large(p);
 }
 
 void fill_mallinfo2(struct mallinfo2 *mi) {
