@@ -72,6 +72,11 @@ std::unique_ptr<sim::AccessSource> open_source(const Options &o, std::string *er
 // gnuplot found (*gnuplot) and the plot path writable.  "" or the first problem.
 std::string check_outputs(std::initializer_list<const std::string *> tables,
                           const std::string &plot, std::string *gnuplot);
+// The start of an experiment over one source: check_outputs(tables, o.plot, gnuplot), then
+// open_source(o.base).  nullptr and *error set if either fails.
+std::unique_ptr<sim::AccessSource> open_experiment(
+    const ExperimentOptions &o, std::initializer_list<const std::string *> tables,
+    std::string *gnuplot, std::string *error);
 // Prints "hpmm-sim: what" on stderr; returns 1 (the run failed).
 int report_failure(const std::string &what);
 

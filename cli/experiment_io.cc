@@ -69,6 +69,13 @@ std::string check_outputs(std::initializer_list<const std::string *> tables,
   return "";
 }
 
+std::unique_ptr<sim::AccessSource> open_experiment(
+    const ExperimentOptions &o, std::initializer_list<const std::string *> tables,
+    std::string *gnuplot, std::string *error) {
+  if (!(*error = check_outputs(tables, o.plot, gnuplot)).empty()) return nullptr;
+  return open_source(o.base, error);
+}
+
 int report_failure(const std::string &what) {
   std::fprintf(stderr, "hpmm-sim: %s\n", what.c_str());
   return 1;

@@ -46,8 +46,7 @@ bool large_source(const Options &o) {
 int run_mrc(const ExperimentOptions &o) {
   const auto fail = report_failure;
   std::string err, gnuplot;
-  if (!(err = check_outputs({&o.csv}, o.plot, &gnuplot)).empty()) return fail(err);
-  auto source = open_source(o.base, &err);
+  auto source = open_experiment(o, {&o.csv}, &gnuplot, &err);
   if (!source) return fail(err);
   const std::string what = source->describe();
   const double rate = o.sample > 0                           ? o.sample

@@ -62,8 +62,7 @@ std::string sweep_csv(const std::vector<SweepRow> &rows) {
 int run_sweep(const ExperimentOptions &o) {
   const auto fail = report_failure;
   std::string err, gnuplot;
-  if (!(err = check_outputs({&o.csv}, o.plot, &gnuplot)).empty()) return fail(err);
-  auto source = open_source(o.base, &err);
+  auto source = open_experiment(o, {&o.csv}, &gnuplot, &err);
   if (!source) return fail(err);
   const std::string what = source->describe();
   std::vector<sim::Access> all;

@@ -17,8 +17,7 @@ namespace hpmm::cli {
 int run_wss(const ExperimentOptions &o) {
   const auto fail = report_failure;
   std::string err, gnuplot;
-  if (!(err = check_outputs({&o.csv, &o.lifetime_csv}, o.plot, &gnuplot)).empty()) return fail(err);
-  auto source = open_source(o.base, &err);
+  auto source = open_experiment(o, {&o.csv, &o.lifetime_csv}, &gnuplot, &err);
   if (!source) return fail(err);
   const std::string what = source->describe();
   const sim::SimConfig &c = o.base.config;
