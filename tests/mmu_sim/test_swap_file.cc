@@ -345,16 +345,24 @@ static std::unique_ptr<Mmu> verified_pages_on_disk(SimConfig *c, std::vector<Acc
   return m;
 }
 
+// The swap file of c (kept: c.swap.keep), opened read-write, and its size.
+static int open_swap_file(const SimConfig &c, off_t *size) {
+  const int fd = ::open(c.swap.path.c_str(), O_RDWR);
+  cr_assert(fd >= 0, "%s", c.swap.path.c_str());
+  struct stat st;
+  cr_assert_eq(fstat(fd, &st), 0);
+  *size = st.st_size;
+  return fd;
+}
+
 Test(mmu_swap, verify_catches_a_corrupted_byte_in_the_file) {
   SimConfig c;
   std::vector<Access> writes;
   auto m = verified_pages_on_disk(&c, &writes);
   // Flip one byte in the body of every page in the file.
-  const int fd = ::open(c.swap.path.c_str(), O_RDWR);
-  cr_assert(fd >= 0);
-  struct stat st;
-  fstat(fd, &st);
-  for (off_t off = 0; off < st.st_size; off += kPage) {
+  off_t size = 0;
+  const int fd = open_swap_file(c, &size);
+  for (off_t off = 0; off < size; off += kPage) {
     unsigned char b = 0;
     cr_assert_eq(pread(fd, &b, 1, off + 1000), 1);
     b ^= 0x10;
@@ -375,15 +383,13 @@ Test(mmu_swap, verify_catches_a_lost_write) {
   SimConfig c;
   std::vector<Access> writes;
   auto m = verified_pages_on_disk(&c, &writes);
-  const int fd = ::open(c.swap.path.c_str(), O_RDWR);
-  cr_assert(fd >= 0);
-  struct stat st;
-  fstat(fd, &st);
-  std::vector<char> old(static_cast<size_t>(st.st_size));
-  cr_assert_eq(pread(fd, old.data(), old.size(), 0), st.st_size);
+  off_t size = 0;
+  const int fd = open_swap_file(c, &size);
+  std::vector<char> old(static_cast<size_t>(size));
+  cr_assert_eq(pread(fd, old.data(), old.size(), 0), size);
   run(*m, writes);  // every page written again: version 2, written back again
   cr_assert(m->drain());
-  cr_assert_eq(pwrite(fd, old.data(), old.size(), 0), st.st_size);  // the new writes are lost
+  cr_assert_eq(pwrite(fd, old.data(), old.size(), 0), size);  // the new writes are lost
   close(fd);
   VectorSource src({load(kBase)});
   const std::string e = m->run(src);
