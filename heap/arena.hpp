@@ -127,19 +127,7 @@ class HugeSet {
       i = a->first_fit(k, align);
       HPMM_CHECK(i < a->nhp, "huge set: a new arena has no room");
     }
-    bool nz = false;
-    uint32_t fresh = 0;
-    for (uint32_t h = i; h < i + k; ++h) {
-      HugePage &p = a->hp[h];
-      Arena::put(a->free_bits, h, false);
-      Arena::put(a->resident_bits, h, false);
-      --free_hugepages_;
-      if (!p.dirty.all_clear()) nz = true;
-      if (!p.dirty.all_clear() || p.backing == Backing::kHugetlb) continue;
-      back(&p);
-      ++fresh;
-    }
-    trade(fresh);
+    bool nz = take_run(a, i, k);
     *needzero = nz;
     return &a->hp[i];
   }
@@ -152,15 +140,7 @@ class HugeSet {
     if (uint64_t{i} + k > a->nhp) return false;
     for (uint32_t h = i; h < i + k; ++h)
       if (!Arena::test(a->free_bits, h)) return false;
-    uint32_t fresh = 0;
-    for (uint32_t h = i; h < i + k; ++h) {
-      HugePage &p = a->hp[h];
-      Arena::put(a->free_bits, h, false);
-      Arena::put(a->resident_bits, h, false);
-      --free_hugepages_;
-      if (p.dirty.all_clear() && p.backing != Backing::kHugetlb) back(&p), ++fresh;
-    }
-    trade(fresh);
+    take_run(a, i, k);
     return true;
   }
 
@@ -173,7 +153,7 @@ class HugeSet {
       p.used.clear_all();
       p.state = HpState::kFree;
       p.nallocs = 0;
-      p.donated = p.broken = false;
+      p.donated = false;
       p.refresh();
       p.free_since_ns = now;
       Arena::put(a->free_bits, h, true);
@@ -252,6 +232,7 @@ class HugeSet {
   uint64_t free_hugepages() const { return free_hugepages_; }
   uint64_t released_bytes() const { return released_bytes_; }  // cumulative
   uint64_t hugetlb_pages() const { return hugetlb_pages_; }
+  uint64_t moved_hugepages() const { return moved_hugepages_; }  // cumulative (move_into)
 
   bool valid() const {
     uint64_t nfree = 0;
@@ -263,6 +244,63 @@ class HugeSet {
   }
 
  private:
+  // Takes the free hugepages [i, i + k) of a out of the free set and gives memory to those that
+  // have none: a resident free hugepage's, moved there (no fault, no zeroing: see move_into),
+  // else new memory (back), for which trade() then gives resident free hugepages back.  Returns
+  // whether some page may hold old data.
+  bool take_run(Arena *a, uint32_t i, uint32_t k) {
+    for (uint32_t h = i; h < i + k; ++h) {  // none of them is a candidate for move_into
+      Arena::put(a->free_bits, h, false);
+      Arena::put(a->resident_bits, h, false);
+    }
+    bool nz = false;
+    uint32_t fresh = 0;
+    for (uint32_t h = i; h < i + k; ++h) {
+      HugePage &p = a->hp[h];
+      --free_hugepages_;  // one by one: back() counts the hugepages in use before this one
+      if (!p.dirty.all_clear()) nz = true;
+      if (!p.dirty.all_clear() || p.backing == Backing::kHugetlb) continue;
+      if (move_into(&p)) {
+        nz = true;
+        continue;
+      }
+      back(&p);
+      ++fresh;
+    }
+    trade(fresh);
+    return nz;
+  }
+
+  // Gives the empty hugepage p (not resident, not a pool page) the memory of the resident free
+  // hugepage that has been free longest, moved by the OS (Os::move_hugepage: a THP moves by its
+  // page table entry), so a request that no run of resident free hugepages fits costs neither a
+  // page fault on new memory nor the release of the resident one.  Only whole, unsplit
+  // hugepages move (not `broken` ones: THP maps those by 4 KiB pages, and p would stay so) and
+  // not pool pages.  False when there is none or the OS refuses; p is then unchanged.
+  bool move_into(HugePage *p) {
+    Arena *qa = nullptr;
+    uint32_t qh = 0;
+    for (Arena *a = arenas_; a != nullptr; a = a->next)
+      for (uint32_t h = a->next_with(a->resident_bits, 0, true); h < a->nhp;
+           h = a->next_with(a->resident_bits, h + 1, true)) {
+        const HugePage &q = a->hp[h];
+        if (q.backing == Backing::kHugetlb || q.broken) continue;
+        if (qa == nullptr || q.free_since_ns < qa->hp[qh].free_since_ns) qa = a, qh = h;
+      }
+    if (qa == nullptr) return false;
+    HugePage &q = qa->hp[qh];
+    if (!os_->move_hugepage(q.base, p->base)) return false;
+    p->dirty = q.dirty;
+    p->advised = q.advised;  // the moved range keeps the advice it had at q
+    p->backing = q.backing;
+    p->broken = false;    // q was whole; the move took the range's old page tables away
+    q.dirty.clear_all();  // q keeps its advice and backing, now empty
+    Arena::put(qa->resident_bits, qh, false);
+    ++moved_hugepages_;
+    advise_if_big(p);
+    return true;
+  }
+
   Arena *grow(uint32_t k) {
     uint64_t bytes = uint64_t{k} * kHugePageSize;
     if (bytes < cfg_.arena_bytes) bytes = cfg_.arena_bytes;
@@ -331,6 +369,7 @@ class HugeSet {
       }
       if (!ok) continue;
       p.dirty.clear_all();
+      p.broken = false;
       p.backing = p.advised ? Backing::kThp : Backing::kPlain;
       Arena::put(a->resident_bits, h, false);
       bytes += kHugePageSize;
@@ -353,7 +392,13 @@ class HugeSet {
       }
       hugetlb_empty_ = true;  // do not ask again until we give a pool page back
     }
-    // Adjacent advised hugepages merge into one mapping.
+    advise_if_big(p);
+  }
+
+  // THP advice for p once the heap is big enough (see back); adjacent advised hugepages merge
+  // into one mapping.
+  void advise_if_big(HugePage *p) {
+    bool big = (total_hugepages_ - free_hugepages_) * kHugePageSize >= cfg_.thp_min_bytes;
     if (!p->advised && cfg_.thp && big) p->advised = os_->advise_thp(p->base, kHugePageSize);
     p->backing = p->advised ? Backing::kThp : Backing::kPlain;
   }
@@ -367,6 +412,7 @@ class HugeSet {
   uint64_t total_hugepages_ = 0;
   uint64_t released_bytes_ = 0;
   uint64_t hugetlb_pages_ = 0;
+  uint64_t moved_hugepages_ = 0;
   bool hugetlb_empty_ = false;  // the pool refused a page
 };
 

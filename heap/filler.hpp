@@ -74,7 +74,6 @@ class HugePageFiller {
     hp->refresh();
     if (hp->used_pages == 0) {
       --hugepages_;
-      hp->broken = false;
       return true;
     }
     link(hp);

@@ -44,7 +44,8 @@ struct HugePage {
   HpState state = HpState::kFree;
   Backing backing = Backing::kPlain;
   bool donated = false;  // holds the tail of a large object (the filler prefers others)
-  bool broken = false;   // some free pages were released while others are in use
+  bool broken = false;   // some pages were released while others were resident (THP maps it
+                         // by 4 KiB pages now); cleared when the whole hugepage is released
   bool advised = false;  // the range is madvise(MADV_HUGEPAGE)d
 
   void refresh() {

@@ -12,6 +12,10 @@
 //   o.unmap_hugetlb(a)    give that pool page back; the range becomes untouched plain memory
 //                         again (not THP-advised); false on failure
 //   o.decommit(a, n)      drop the pages of [a, a+n) (they read as zero afterwards, RSS falls)
+//   o.move_hugepage(f, t) move the memory of the plain or THP hugepage at f (bytes and
+//                         residency, nothing copied or faulted) to the hugepage at t, which
+//                         takes f's THP advice; f stays reserved with its advice, reading as
+//                         zero, not resident; false when refused, both left as they were
 //   o.map_meta(n)         n bytes of zeroed memory for metadata (never given back); nullptr on
 //                         failure
 //   o.now_ns()            a monotonic clock
@@ -31,6 +35,7 @@ concept HeapOs = requires(O &o, uintptr_t a, size_t n) {
   { o.map_hugetlb(a) } -> std::same_as<bool>;
   { o.unmap_hugetlb(a) } -> std::same_as<bool>;
   { o.decommit(a, n) } -> std::same_as<bool>;
+  { o.move_hugepage(a, a) } -> std::same_as<bool>;
   { o.map_meta(n) } -> std::same_as<void *>;
   { o.now_ns() } -> std::same_as<uint64_t>;
 };

@@ -2,6 +2,7 @@
 // makes system calls).  Satisfies HeapOs (heap/os_source.hpp): allocation-free, errno preserved.
 //   reserve      MAP_NORESERVE read-write address space, 2 MiB aligned (nothing resident)
 //   advise_thp   MADV_HUGEPAGE;  decommit  MADV_DONTNEED (RSS falls at once)
+//   move_hugepage  mremap MREMAP_DONTUNMAP (a THP moves by its page table entry)
 //   map_hugetlb  a pool page moved onto the reserved hugepage; unmap_hugetlb  plain memory over
 //                it (the page goes back to the pool)
 //   map_meta     MAP_NORESERVE memory for metadata (touched only as used)
@@ -31,6 +32,10 @@ struct RealOs {
   }
   bool decommit(uintptr_t a, size_t n) {
     return pal::decommit(reinterpret_cast<void *>(a), Bytes(n)) == 0;
+  }
+  bool move_hugepage(uintptr_t from, uintptr_t to) {
+    return pal::move_pages_keep_source(reinterpret_cast<void *>(from), reinterpret_cast<void *>(to),
+                                       Bytes(uint64_t{2} << 20)) == 0;
   }
   void *map_meta(size_t n) {
     pal::MapResult m = pal::reserve_aligned(Bytes(n), Bytes(4096), pal::Access::kReadWrite);

@@ -51,6 +51,14 @@ int move_mapping(void *from, void *to, Bytes size) {
   return r == MAP_FAILED ? errno : 0;
 }
 
+int move_pages_keep_source(void *from, void *to, Bytes size) {
+  ErrnoGuard guard;
+  if (!aligned(from, size.value) || !aligned(to, size.value)) return EINVAL;
+  void *r =
+      ::mremap(from, size.value, size.value, MREMAP_MAYMOVE | MREMAP_FIXED | MREMAP_DONTUNMAP, to);
+  return r == MAP_FAILED ? errno : 0;
+}
+
 uint64_t copy_readable(void *dst, const void *src, Bytes n) {
   ErrnoGuard guard;
   uint64_t done = 0;

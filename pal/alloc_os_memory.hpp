@@ -30,6 +30,11 @@ int replace_with_plain(void *p, Bytes size);
 // was mapped at `to` goes; nothing is copied).  Addresses and size: multiples of 2 MiB (else
 // EINVAL).  0, or the errno value.
 int move_mapping(void *from, void *to, Bytes size);
+// The same, but [from, from + size) stays mapped with its flags (THP advice included), empty:
+// it reads as zero and is not resident (MREMAP_DONTUNMAP, Linux 5.13 for any private anonymous
+// memory).  A transparent huge page moves whole (its page table entry is moved: no copy, no
+// fault, no zeroing).  On failure both ranges are unchanged.
+int move_pages_keep_source(void *from, void *to, Bytes size);
 uint64_t copy_readable(void *dst, const void *src, Bytes n);
 
 // CLOCK_MONOTONIC_COARSE in nanoseconds: the kernel's tick-granular clock (a few ms), read from

@@ -14,7 +14,8 @@ struct TestOs {
   uint64_t clock = 1'000'000'000;
   uint64_t pool = 0;  // simulated hugetlb pages available
   uint64_t reserves = 0, thp_advised = 0, hugetlb_maps = 0, hugetlb_unmaps = 0;
-  uint64_t decommits = 0, decommitted_bytes = 0, meta_bytes = 0;
+  uint64_t decommits = 0, decommitted_bytes = 0, meta_bytes = 0, moves = 0;
+  bool refuse_moves = false;  // move_hugepage() fails (as on a kernel without MREMAP_DONTUNMAP)
   uint64_t fail_reserve_above = UINT64_MAX;  // reserve() of more bytes fails
 
   uintptr_t reserve(size_t n) {
@@ -43,6 +44,15 @@ struct TestOs {
     ++decommits;
     decommitted_bytes += n;
     return madvise(reinterpret_cast<void *>(a), n, MADV_DONTNEED) == 0;
+  }
+  bool move_hugepage(uintptr_t from, uintptr_t to) {
+    if (refuse_moves) return false;
+    ++moves;
+    size_t n = 2u << 20;
+    void *r =
+        mremap(reinterpret_cast<void *>(from), n, n,
+               MREMAP_MAYMOVE | MREMAP_FIXED | MREMAP_DONTUNMAP, reinterpret_cast<void *>(to));
+    return r != MAP_FAILED;
   }
   void *map_meta(size_t n) {
     void *p = mmap(nullptr, n, PROT_READ | PROT_WRITE, MAP_PRIVATE | MAP_ANONYMOUS, -1, 0);

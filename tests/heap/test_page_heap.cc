@@ -258,6 +258,7 @@ Test(release, partly_used_hugepages_break_only_when_asked) {
 
 Test(release, limit_breaks_hugepages_under_pressure) {
   TestOs os;
+  os.refuse_moves = true;  // else c gets the free hugepages' memory moved, and nothing need go
   PageHeapConfig cfg = small_arenas();
   cfg.limit_bytes = 3 * kHugePageSize;
   Heap h(&os, cfg);
@@ -432,10 +433,12 @@ Test(release, discarded_large_span_gives_its_pages_back_at_once) {
   cr_assert(h.valid());
 }
 
-// A request no run of resident free hugepages can serve takes new memory; as many resident free
-// hugepages go back to the OS then, ahead of their delay, so resident memory does not grow.
+// A request no run of resident free hugepages can serve, when the OS cannot move their memory,
+// takes new memory; as many resident free hugepages go back to the OS then, ahead of their
+// delay, so resident memory does not grow.
 Test(release, new_memory_is_traded_for_resident_free_hugepages) {
   TestOs os;
+  os.refuse_moves = true;
   Heap h(&os, small_arenas());
   Span *a = h.new_span(2 * kPagesPerHugePage, 0);  // hugepages 0-1
   Span *b = h.new_span(kPagesPerHugePage, 0);      // hugepage 2
@@ -474,5 +477,69 @@ Test(backing, pool_pages_only_once_the_heap_is_big) {
   cr_assert_eq(h.stats().hugetlb_bytes, 2 * kHugePageSize);
   h.delete_span(big);
   h.delete_span(small);
+  cr_assert(h.valid());
+}
+
+// The same request when the OS can move memory: the resident free hugepages' memory moves into
+// the run (bytes and all: needzero), nothing is released and only the rest is new memory.
+Test(release, resident_free_hugepages_move_into_a_run_that_needs_memory) {
+  TestOs os;
+  Heap h(&os, small_arenas());
+  Span *a = h.new_span(2 * kPagesPerHugePage, 0);  // hugepages 0-1
+  Span *b = h.new_span(kPagesPerHugePage, 0);      // hugepage 2
+  uintptr_t a_start = a->start;
+  memset(reinterpret_cast<void *>(a_start), 0x5a, a->bytes());
+  h.delete_span(a);
+  Span *d = h.new_span(3 * kPagesPerHugePage, 0);  // does not fit 0-1: hugepages 3-5
+  cr_assert_eq(d->start, a_start + 3 * kHugePageSize);
+  cr_assert(d->needzero, "moved memory holds old bytes");
+  cr_assert_eq(os.moves, 2u);
+  cr_assert_eq(h.huge().moved_hugepages(), 2u);
+  PageHeapStats st = h.stats();
+  cr_assert_eq(st.free_resident_bytes, 0u);
+  cr_assert_eq(st.released_bytes, 0u, "nothing went back to the OS");
+  cr_assert_eq(os.decommits, 0u);
+  cr_assert_eq(resident_pages(a_start, 2 * kHugePageSize), 0u, "the old range is empty");
+  cr_assert_eq(*reinterpret_cast<unsigned char *>(a_start + 4096), 0u, "and reads as zero");
+  auto *q = reinterpret_cast<unsigned char *>(d->start);
+  cr_assert_eq(q[0], 0x5a);
+  cr_assert_eq(q[2 * kHugePageSize - 1], 0x5a);
+  cr_assert_eq(q[2 * kHugePageSize], 0u, "the third hugepage is new memory");
+  cr_assert_eq(h.resident_bytes(), 4 * kHugePageSize, "b and d: the old range counts no more");
+  // The emptied hugepages are free and reusable, and come back zeroed.
+  Span *e = h.new_span(2 * kPagesPerHugePage, 0);
+  cr_assert_eq(e->start, a_start);
+  cr_assert_eq(*reinterpret_cast<unsigned char *>(a_start), 0u);
+  h.delete_span(b);
+  h.delete_span(d);
+  h.delete_span(e);
+  cr_assert(h.valid());
+}
+
+// A hugepage some of whose pages were released while others were in use (broken: THP maps it by
+// 4 KiB pages) does not move: it is traded; once released whole it may move again.
+Test(release, broken_hugepages_are_not_moved) {
+  TestOs os;
+  Heap h(&os, small_arenas());
+  Span *big = h.new_span(kPagesPerHugePage, 0);  // hugepage 0
+  Span *s1 = h.new_span(1, 3);                   // hugepage 1 (filler)
+  Span *s2 = h.new_span(1, 3);
+  Span *big2 = h.new_span(kPagesPerHugePage, 0);  // hugepage 2: 1 stays a run of one
+  memset(reinterpret_cast<void *>(s1->start), 1, 8192);
+  memset(reinterpret_cast<void *>(s2->start), 1, 8192);
+  h.delete_span(s1);
+  h.release(false, true);  // breaks hugepage 1 (s1's page goes back)
+  HugePage *hp1 = s2->hp;
+  cr_assert(hp1->broken);
+  h.delete_span(s2);  // hugepage 1 is free, resident (s2's page), broken
+  cr_assert_eq(h.stats().free_resident_bytes, kHugePageSize);
+  Span *d = h.new_span(2 * kPagesPerHugePage, 0);  // hugepages 3-4: new memory, 1 traded
+  cr_assert_eq(d->start, big->start + 3 * kHugePageSize);
+  cr_assert_eq(os.moves, 0u);
+  cr_assert_eq(h.stats().free_resident_bytes, 0u);
+  cr_assert(!hp1->broken, "released whole");
+  h.delete_span(d);
+  h.delete_span(big);
+  h.delete_span(big2);
   cr_assert(h.valid());
 }

@@ -56,6 +56,32 @@ Test(real_os, hugetlb_page_at_a_reserved_address_or_a_clean_refusal) {
   *reinterpret_cast<char *>(a) = 1;  // writable
 }
 
+Test(real_os, move_hugepage_moves_bytes_and_leaves_the_source_empty_and_mapped) {
+  RealOs os;
+  const size_t h = 2u << 20;
+  uintptr_t a = os.reserve(3 * h);
+  cr_assert(os.advise_thp(a, 3 * h));
+  std::memset(reinterpret_cast<void *>(a), 9, h);
+  std::memset(reinterpret_cast<void *>(a + 2 * h), 4, h);
+  errno = 77;
+  if (!os.move_hugepage(a, a + 2 * h)) {
+    // A kernel without MREMAP_DONTUNMAP for anonymous memory (before 5.13): both unchanged.
+    cr_assert_eq(*reinterpret_cast<char *>(a), 9);
+    cr_assert_eq(*reinterpret_cast<char *>(a + 2 * h), 4);
+    return;
+  }
+  cr_assert_eq(errno, 77, "errno is preserved");
+  auto *to = reinterpret_cast<unsigned char *>(a + 2 * h);
+  cr_assert_eq(to[0], 9u);
+  cr_assert_eq(to[h - 1], 9u, "the whole hugepage moved, replacing what was there");
+  cr_assert_eq(resident_4k(a, h), 0u, "the source holds nothing");
+  cr_assert_eq(*reinterpret_cast<char *>(a + 12345), 0, "and reads as zero");
+  std::memset(reinterpret_cast<void *>(a), 1, h);  // still mapped and writable
+  cr_assert_eq(to[0], 9u, "the moved bytes are not shared with the source");
+  cr_assert(!os.move_hugepage(a + 4096, a + h), "unaligned addresses are refused");
+  cr_assert_eq(*reinterpret_cast<char *>(a + 4096), 1);
+}
+
 Test(real_os, allocator_gives_whole_hugepages_back) {
   RealOs os;
   AllocatorConfig cfg;
