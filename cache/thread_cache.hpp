@@ -24,13 +24,13 @@
 // most that many and gives back runs of that many (ListBound::streak counts the events).
 // Layout: the lists' hot fields (head, room, canary offset) are 16 bytes per class at offset 0,
 // so malloc finds its list by one load from kListOffsetBySize (size -> byte offset of the list);
-// the bounds (max_length, overages) are in a separate array the fast paths never read.
+// the bounds (max_length, overages, streak) are in a separate array the fast paths never read.
 // Invariants (valid()): length(c) = max_length - room == the number of objects on lists[c], and
-// 0 <= length(c) <= max_length outside a call; |streak| <= kOneWayStreak; lists[c].canary_off ==
-// (size > 8 ? 8 : 0); capacity == sum(max_length * size) <= max_bytes; bit c of bounded ==
-// (max_length(c) > 0); each list is acyclic. Synchronisation: only the owning thread touches a
-// ThreadCache, except the statistics reader, which reads head/room/max_length racily (plain aligned
-// loads; the numbers are advisory).
+// 0 <= length(c) <= max_length outside a call; |streak| <= kOneWayStreak;
+// lists[c].canary_off == (size > 8 ? 8 : 0); capacity == sum(max_length * size) <= max_bytes;
+// bit c of bounded == (max_length(c) > 0); each list is acyclic.
+// Synchronisation: only the owning thread touches a ThreadCache, except the statistics reader,
+// which reads head/room/max_length racily (plain aligned loads; the numbers are advisory).
 #pragma once
 
 #include <array>
