@@ -365,16 +365,28 @@ class Allocator {
     return m < batch ? m : batch;
   }
 
-  // The list of cls is empty: a batch from the central list (at most max_length, at least 1).
+  // The list of cls is empty: a batch from the central list (at most max_length, at least 1; at
+  // most one_way_length for a one-way list, whose bound is then capped there).
   __attribute__((noinline)) void *refill(uint32_t cls, ThreadCache *tc) {
     void *h, *t;
     if (tc == nullptr) return central_[cls].remove_range(&h, &t, 1) != 0 ? h : nullptr;
     uint32_t max_length = tc->bounds[cls].max_length;
     uint32_t batch = kSizeClasses[cls].batch;
+    uint32_t cap = ThreadCache::one_way_length(cls);
+    bool one_way = tc->note(cls, 1) && cap < batch;
     uint32_t want = max_length < batch ? max_length : batch;
+    if (one_way && want > cap) want = cap;
     uint32_t got = central_[cls].remove_range(&h, &t, want > 0 ? want : 1);
     if (got == 0) return nullptr;
     if (got > 1) tc->push_range(*static_cast<void **>(h), t, got - 1, cls);
+    if (one_way) {
+      if (max_length > cap) {
+        tc->set_max_length(cls, cap);
+      } else {
+        grow(tc, cls, slow_start(max_length, cap));
+      }
+      return h;
+    }
     uint32_t m = max_length + batch;
     if (m > ThreadCache::kMaxListLength) m = ThreadCache::kMaxListLength;
     if (max_length < batch) {
@@ -385,10 +397,23 @@ class Allocator {
     return h;
   }
 
-  // A list grew past its max_length.
+  // A list grew past its max_length.  A one-way list (it only overflows) is capped at
+  // one_way_length and gives back runs of that length whole, which the allocating side takes
+  // from the transfer cache as they are.
   __attribute__((noinline)) void overflow(ThreadCache *tc, uint32_t cls) {
     ListBound &b = tc->bounds[cls];
     uint32_t batch = kSizeClasses[cls].batch;
+    uint32_t cap = ThreadCache::one_way_length(cls);
+    if (tc->note(cls, -1) && cap < batch) {
+      if (b.max_length > cap) {
+        tc->set_max_length(cls, cap);
+      } else {
+        grow(tc, cls, slow_start(b.max_length, cap));
+      }
+      uint32_t len = tc->length(cls);
+      release_runs(tc, cls, len < cap ? len : len - len % cap, cap, true);
+      return;
+    }
     release(tc, cls, batch);
     if (b.max_length < batch) {
       grow(tc, cls, slow_start(b.max_length, batch));
@@ -419,12 +444,16 @@ class Allocator {
 
   // Gives n objects of list c back to the central list, a batch at a time.
   void release(ThreadCache *tc, uint32_t c, uint32_t n) {
-    uint32_t batch = kSizeClasses[c].batch;
+    release_runs(tc, c, n, kSizeClasses[c].batch, false);
+  }
+  // Gives n objects of list c back in runs of at most `run`; `whole` runs count as full batches
+  // for the transfer cache (a one-way list's runs, which the other side takes whole).
+  void release_runs(ThreadCache *tc, uint32_t c, uint32_t n, uint32_t run, bool whole) {
     while (n > 0) {
       void *h, *t;
-      uint32_t k = tc->pop_range(c, n < batch ? n : batch, &h, &t);
+      uint32_t k = tc->pop_range(c, n < run ? n : run, &h, &t);
       if (k == 0) return;
-      central_[c].insert_range(h, t, k);
+      central_[c].insert_range(h, t, k, whole);
       n -= k;
     }
   }

@@ -92,16 +92,19 @@ class CentralFreeList {
   }
 
   // Takes back n (<= batch) objects linked from head (each must be an object of this class that
-  // was handed out).  A full batch goes to the transfer cache when it has a free slot; a partial
-  // one (a thread cache whose list is still short, max_length < batch, trades a few objects at a
-  // time) too while the transfer cache holds at most kPartialBytes, so that those trades need no
-  // bitmap update per object either, yet objects parked there cannot keep many spans from
-  // emptying (without that bound, realloc_growth's peak RSS grew by 17 %).
-  void insert_range(void *head, void *tail, uint32_t n) {
+  // was handed out).  A full batch goes to the transfer cache when it has a free slot (at most
+  // max_slots_, about 256 KiB of batches); so does a `whole` run, a one-way list's bound's worth
+  // (ThreadCache::one_way_length, <= 16 KiB), while a slot of the kSlots is free (so again at
+  // most about 256 KiB), since the other side takes such runs whole.  Any other partial run (a
+  // thread cache whose list is still short, max_length < batch, trades a few objects at a time)
+  // goes there too while the transfer cache holds at most kPartialBytes, so that those trades
+  // need no bitmap update per object either, yet objects parked there cannot keep many spans
+  // from emptying (without that bound, realloc_growth's peak RSS grew by 17 %).
+  void insert_range(void *head, void *tail, uint32_t n, bool whole = false) {
     LockGuard g(lock_);
     const uint32_t batch = kSizeClasses[cls_].batch;
-    if (nslots_ < max_slots_ &&
-        (n == batch ||
+    if ((whole ? nslots_ < kSlots : nslots_ < max_slots_) &&
+        (n == batch || whole ||
          (n < batch && (slot_objects_ + n) * kSizeClasses[cls_].size <= kPartialBytes))) {
       slots_[nslots_++] = Slot{head, tail, n};
       slot_objects_ += n;

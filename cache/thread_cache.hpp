@@ -16,13 +16,19 @@
 // a batch it grows by a batch per refill, up to kMaxListLength, only while capacity is free.  A
 // list found too long on free gives a batch back, and after kMaxOverages such events its
 // max_length shrinks by a batch.
+// One-way lists: a list whose last kOneWayStreak slow-path events were all refills (a thread
+// that allocates a class another thread frees) or all overflows (one that frees what another
+// allocated) gains nothing from a long list -- every object it holds is one the other side
+// cannot have, so the class needs more spans -- and its bound is capped at one_way_length(c),
+// 16 KiB of objects (1..batch; below a batch only for classes > 256 B).  Such a list refills at
+// most that many and gives back runs of that many (ListBound::streak counts the events).
 // Layout: the lists' hot fields (head, room, canary offset) are 16 bytes per class at offset 0,
 // so malloc finds its list by one load from kListOffsetBySize (size -> byte offset of the list);
-// the bounds (max_length, overages) are in a separate array the fast paths never read.
+// the bounds (max_length, overages, streak) are in a separate array the fast paths never read.
 // Invariants (valid()): length(c) = max_length - room == the number of objects on lists[c], and
-// 0 <= length(c) <= max_length outside a call; lists[c].canary_off == (size > 8 ? 8 : 0);
-// capacity == sum(max_length * size) <= max_bytes; bit c of bounded == (max_length(c) > 0);
-// each list is acyclic.
+// 0 <= length(c) <= max_length outside a call; |streak| <= kOneWayStreak;
+// lists[c].canary_off == (size > 8 ? 8 : 0); capacity == sum(max_length * size) <= max_bytes;
+// bit c of bounded == (max_length(c) > 0); each list is acyclic.
 // Synchronisation: only the owning thread touches a ThreadCache, except the statistics reader,
 // which reads head/room/max_length racily (plain aligned loads; the numbers are advisory).
 #pragma once
@@ -49,6 +55,8 @@ static_assert(sizeof(FreeList) == 16);
 struct ListBound {
   uint32_t max_length = 0;
   uint32_t overages = 0;
+  // Consecutive slow-path events of one kind: > 0 refills, < 0 overflows (saturating).
+  int32_t streak = 0;
 };
 
 // Byte offset of size n's list in a ThreadCache (lists[] is its first member), n <= 1024: the
@@ -62,6 +70,22 @@ inline constexpr auto kListOffsetBySize = [] {
 struct ThreadCache {
   static constexpr uint32_t kMaxListLength = 8192;
   static constexpr uint32_t kMaxOverages = 3;
+  static constexpr int32_t kOneWayStreak = 8;
+  static constexpr uint64_t kOneWayBytes = 16 * 1024;
+
+  // The bound of a one-way list of class c: kOneWayBytes of objects, at least 1, at most a batch.
+  static uint32_t one_way_length(uint32_t c) {
+    uint64_t m = kOneWayBytes / kSizeClasses[c].size;
+    return m < 1 ? 1 : m > kSizeClasses[c].batch ? kSizeClasses[c].batch : static_cast<uint32_t>(m);
+  }
+  // Notes a refill (dir > 0) or an overflow (dir < 0) of list c; true when the list is one-way:
+  // its last kOneWayStreak slow-path events were all of this kind.
+  bool note(uint32_t c, int32_t dir) {
+    int32_t &s = bounds[c].streak;
+    if ((s ^ dir) < 0) s = 0;
+    if (s != dir * kOneWayStreak) s += dir;
+    return s == dir * kOneWayStreak;
+  }
 
   FreeList lists[kNumClasses];  // first member: kListOffsetBySize indexes from `this`
   ListBound bounds[kNumClasses];
@@ -185,6 +209,7 @@ struct ThreadCache {
         return false;
       cap += uint64_t{bounds[c].max_length} * kSizeClasses[c].size;
       if (((bounded[c / 64] >> (c % 64)) & 1) != (bounds[c].max_length > 0 ? 1u : 0u)) return false;
+      if (bounds[c].streak > kOneWayStreak || bounds[c].streak < -kOneWayStreak) return false;
     }
     return cap == capacity && capacity <= max_bytes && steal_next >= 1 && steal_next < kNumClasses;
   }

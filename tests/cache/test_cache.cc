@@ -5,6 +5,7 @@
 #include <sys/wait.h>
 #include <unistd.h>
 
+#include <cstring>
 #include <set>
 #include <thread>
 #include <vector>
@@ -161,6 +162,67 @@ Test(thread_cache, capacity_moves_between_lists_within_the_bound) {
   cr_assert(tc->valid());
   a.destroy_cache(tc);
   cr_assert_eq(a.stats().thread_cache_bytes, 0u);
+  cr_assert(a.valid());
+}
+
+// A list whose last slow-path events were all of one kind is one-way.
+Test(thread_cache, a_streak_of_one_kind_makes_a_list_one_way) {
+  ThreadCache tc(1 << 20);
+  const uint32_t c = size_class_of(4096);
+  for (int i = 1; i < ThreadCache::kOneWayStreak; ++i) cr_assert_not(tc.note(c, 1));
+  cr_assert(tc.note(c, 1), "kOneWayStreak refills in a row");
+  cr_assert(tc.note(c, 1), "and it stays so");
+  cr_assert_not(tc.note(c, -1), "one overflow ends it");
+  for (int i = 2; i < ThreadCache::kOneWayStreak; ++i) cr_assert_not(tc.note(c, -1));
+  cr_assert(tc.note(c, -1), "kOneWayStreak overflows in a row");
+  cr_assert(tc.valid());
+  cr_assert_not(tc.note(c, 1), "one refill ends that");
+  cr_assert(tc.valid());
+  cr_assert_eq(ThreadCache::one_way_length(size_class_of(4096)), 4u);
+  cr_assert_eq(ThreadCache::one_way_length(size_class_of(32768)), 1u);
+  cr_assert_eq(ThreadCache::one_way_length(size_class_of(64)),
+               kSizeClasses[size_class_of(64)].batch, "small classes keep a batch");
+}
+
+// Producer/consumer: one cache only allocates a class, another only frees it.  Neither keeps
+// more than one_way_length objects, the freed ones reach the producer through the transfer
+// cache, and the class needs spans for about the live objects only.
+Test(thread_cache, one_way_lists_hold_little) {
+  TestOs os;
+  Alloc a(&os, test_config());
+  ThreadCache *prod = a.create_cache(), *cons = a.create_cache();
+  const size_t n = 4096;
+  const uint32_t cls = size_class_of(n), cap = ThreadCache::one_way_length(cls);
+  cr_assert_lt(cap, kSizeClasses[cls].batch);
+  uint32_t max_spans = 0;
+  for (int round = 0; round < 200; ++round) {
+    std::vector<void *> v;
+    for (int i = 0; i < 16; ++i) {
+      void *p = a.alloc(n, prod);
+      cr_assert_not_null(p);
+      std::memset(p, round, n);
+      v.push_back(p);
+    }
+    for (void *p : v) a.free(p, cons);
+    if (round >= 2 * ThreadCache::kOneWayStreak) {
+      cr_assert_leq(prod->bounds[cls].max_length, cap, "the producer's list is capped");
+      cr_assert_leq(cons->bounds[cls].max_length, cap, "the consumer's list is capped");
+      cr_assert_leq(cons->length(cls), cap);
+      cr_assert_leq(prod->length(cls), cap);
+    }
+    uint32_t spans = static_cast<uint32_t>(a.central(cls).spans());
+    if (spans > max_spans) max_spans = spans;
+  }
+  // 16 live objects plus at most cap on either side plus the transfer cache's runs.
+  const uint32_t per_span = kSizeClasses[cls].objects;
+  cr_assert_leq(max_spans * per_span, 16 + 2 * cap + 16 * cap + 2 * per_span, "spans: %u",
+                max_spans);
+  cr_assert(prod->valid());
+  cr_assert(cons->valid());
+  a.destroy_cache(prod);
+  a.destroy_cache(cons);
+  AllocatorStats st = a.stats();
+  cr_assert_eq(st.small_in_use_bytes, 0u);
   cr_assert(a.valid());
 }
 
