@@ -543,3 +543,106 @@ Test(release, broken_hugepages_are_not_moved) {
   h.delete_span(big2);
   cr_assert(h.valid());
 }
+
+// Mappings (lines of /proc/self/maps) that overlap [lo, hi).
+static unsigned mappings_in(uintptr_t lo, uintptr_t hi) {
+  FILE *f = fopen("/proc/self/maps", "r");
+  cr_assert_not_null(f);
+  unsigned n = 0;
+  unsigned long a, b;
+  char line[512];
+  while (fgets(line, sizeof line, f) != nullptr)
+    if (sscanf(line, "%lx-%lx", &a, &b) == 2 && a < hi && b > lo) ++n;
+  fclose(f);
+  return n;
+}
+
+// Each hugepage that another's memory moved into is a mapping of its own: at most
+// max_mappings / 8 of them at once.  Past the budget a request faults new memory and trades;
+// a released remapped hugepage gets fresh memory mapped over it, the arena is one mapping again,
+// and moves resume.
+Test(release, moves_stop_at_the_budget_and_resume_when_remapped_hugepages_are_released) {
+  TestOs os;
+  os.mappings = 8;  // budget: 1 remapped hugepage
+  Heap h(&os, small_arenas());
+  Span *a = h.new_span(2 * kPagesPerHugePage, 0);              // hugepages 0-1
+  Span *b = h.new_span(kPagesPerHugePage, 0);                  // hugepage 2
+  uintptr_t base = a->start, end = base + 32 * kHugePageSize;  // the arena
+  cr_assert_eq(mappings_in(base, end), 1u, "%u", mappings_in(base, end));
+  memset(reinterpret_cast<void *>(a->start), 0x5a, a->bytes());
+  h.delete_span(a);
+  Span *d = h.new_span(3 * kPagesPerHugePage, 0);  // hugepages 3-5
+  cr_assert_eq(d->start, base + 3 * kHugePageSize);
+  cr_assert_eq(h.huge().move_budget(), 1u);
+  cr_assert_eq(os.moves, 1u, "one move, then the budget is spent");
+  cr_assert_eq(h.huge().remapped_hugepages(), 1u);
+  cr_assert_eq(os.decommits, 1u, "the other resident free hugepage was traded");
+  cr_assert_eq(h.stats().free_resident_bytes, 0u);
+  cr_assert(h.valid());
+  auto *q = reinterpret_cast<unsigned char *>(d->start);
+  cr_assert_eq(q[kHugePageSize - 1], 0x5a, "the moved hugepage holds a's bytes");
+  cr_assert_eq(q[kHugePageSize], 0u, "the next one is new memory");
+  cr_assert_eq(mappings_in(base, end), 3u, "hugepage 3 splits the arena's mapping");
+  memset(q, 1, d->bytes());
+  h.delete_span(d);
+  h.release(true, false);
+  cr_assert_eq(os.fresh_maps, 1u, "the remapped hugepage got fresh memory");
+  cr_assert_eq(h.huge().remapped_hugepages(), 0u);
+  cr_assert_eq(resident_pages(base + 3 * kHugePageSize, 3 * kHugePageSize), 0u);
+  cr_assert_eq(q[0], 0u);
+  cr_assert_eq(mappings_in(base, end), 1u, "and joined the arena's mapping again");
+  cr_assert(h.valid());
+  // The budget is free again: a resident free hugepage moves into the next request.
+  Span *e = h.new_span(kPagesPerHugePage, 0);  // hugepage 0
+  Span *g = h.new_span(kPagesPerHugePage, 0);  // 1
+  memset(reinterpret_cast<void *>(e->start), 7, e->bytes());
+  h.delete_span(e);
+  Span *f = h.new_span(2 * kPagesPerHugePage, 0);  // 0 does not fit: 3-4, 3 gets 0's memory
+  cr_assert_eq(f->start, base + 3 * kHugePageSize);
+  cr_assert_eq(os.moves, 2u);
+  cr_assert_eq(*reinterpret_cast<unsigned char *>(f->start), 7u);
+  cr_assert_eq(h.huge().remapped_hugepages(), 1u);
+  h.delete_span(f);
+  h.delete_span(g);
+  h.delete_span(b);
+  cr_assert(h.valid());
+}
+
+// A remapped hugepage whose memory moves on gets fresh memory mapped over it at once, so the
+// remapped count stays that of the hugepages holding moved memory.
+Test(release, a_remapped_hugepage_moved_out_of_is_whole_again) {
+  TestOs os;
+  Heap h(&os, small_arenas());
+  Span *a = h.new_span(kPagesPerHugePage, 0);                  // hugepage 0
+  Span *sep1 = h.new_span(kPagesPerHugePage, 0);               // 1
+  uintptr_t base = a->start, end = base + 32 * kHugePageSize;  // the arena
+  memset(reinterpret_cast<void *>(a->start), 0x11, a->bytes());
+  h.delete_span(a);
+  Span *d = h.new_span(2 * kPagesPerHugePage, 0);  // 2-3: 2 gets 0's memory
+  cr_assert_eq(d->start, base + 2 * kHugePageSize);
+  cr_assert_eq(os.moves, 1u);
+  Span *sep2 = h.new_span(kPagesPerHugePage, 0);  // 0 (free, empty)
+  Span *sep3 = h.new_span(kPagesPerHugePage, 0);  // 4
+  cr_assert_eq(sep2->start, base);
+  cr_assert_eq(sep3->start, base + 4 * kHugePageSize);
+  memset(reinterpret_cast<void *>(d->start), 0x22, d->bytes());
+  h.delete_span(d);                                // 2 (remapped) and 3 resident free
+  Span *f = h.new_span(3 * kPagesPerHugePage, 0);  // 5-7: 5 gets 2's, 6 gets 3's, 7 is new
+  cr_assert_eq(f->start, base + 5 * kHugePageSize);
+  cr_assert_eq(os.moves, 3u);
+  cr_assert_eq(os.fresh_maps, 1u, "hugepage 2 was remapped: it is whole again");
+  cr_assert_eq(h.huge().remapped_hugepages(), 2u);
+  auto *q = reinterpret_cast<unsigned char *>(f->start);
+  cr_assert_eq(q[0], 0x22);
+  cr_assert_eq(q[2 * kHugePageSize - 1], 0x22);
+  cr_assert_eq(q[2 * kHugePageSize], 0u);
+  cr_assert(h.valid());
+  h.delete_span(f);
+  h.release(true, false);
+  cr_assert_eq(h.huge().remapped_hugepages(), 0u);
+  cr_assert_eq(mappings_in(base, end), 1u);
+  h.delete_span(sep1);
+  h.delete_span(sep2);
+  h.delete_span(sep3);
+  cr_assert(h.valid());
+}
