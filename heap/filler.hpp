@@ -13,6 +13,8 @@
 // 1 + min(bit_width(nallocs), kPrios - 2).  nonempty_ has bit L set iff list L is non-empty, so
 // the choice is the first set bit at or after n * kPrios.
 // Invariants (valid()): every kFiller hugepage is on exactly the list list(hp); counts match.
+// A hugepage's used_pages and longest_free are kept incrementally: an allocation from a free run
+// shorter than longest_free leaves it; a free sets it to max(longest_free, the merged run).
 // Synchronised by the page heap's lock.
 #pragma once
 
@@ -41,11 +43,12 @@ class HugePageFiller {
   Alloc alloc(uint32_t n, uint32_t align = 1) {
     for (uint32_t l = first_list_from(n * kPrios); l < kLists; l = first_list_from(l + 1)) {
       for (HugePage *hp = heads_[l]; hp != nullptr; hp = hp->next) {
-        uint32_t i = align == 1 ? hp->used.find_best_clear_run(n) : aligned_fit(hp, n, align);
+        uint32_t len = kPagesPerHugePage;  // of the free run taken from (unknown when aligned)
+        uint32_t i = align == 1 ? hp->used.find_best_clear_run(n, &len) : aligned_fit(hp, n, align);
         if (i == PageBitmap::kNone) continue;  // only an aligned request can miss
         Alloc a{hp, i, hp->dirty.any_range(i, n)};
         unlink(hp);
-        mark(hp, i, n);
+        mark(hp, i, n, len >= hp->longest_free);  // a shorter run is not the longest one
         link(hp);
         return a;
       }
@@ -58,7 +61,7 @@ class HugePageFiller {
   void add(HugePage *hp, uint32_t i, uint32_t n, bool donated) {
     hp->state = HpState::kFiller;
     hp->donated = donated;
-    mark(hp, i, n);
+    mark(hp, i, n, true);
     link(hp);
     ++hugepages_;
   }
@@ -71,7 +74,9 @@ class HugePageFiller {
     hp->used.clear_range(i, n);
     --hp->nallocs;
     used_pages_ -= n;
-    hp->refresh();
+    hp->used_pages = static_cast<uint16_t>(hp->used_pages - n);
+    uint32_t run = hp->used.clear_run_at(i);  // the freed run merged with its free neighbours
+    if (run > hp->longest_free) hp->longest_free = static_cast<uint16_t>(run);
     if (hp->used_pages == 0) {
       --hugepages_;
       return true;
@@ -125,12 +130,15 @@ class HugePageFiller {
   }
 
  private:
-  void mark(HugePage *hp, uint32_t i, uint32_t n) {
+  // Pages [i, i + n) of hp become one allocation.  longest: they may cut the longest free run,
+  // which is then found again (else longest_free stands).
+  void mark(HugePage *hp, uint32_t i, uint32_t n, bool longest) {
     hp->used.set_range(i, n);
     hp->dirty.set_range(i, n);
     ++hp->nallocs;
     used_pages_ += n;
-    hp->refresh();
+    hp->used_pages = static_cast<uint16_t>(hp->used_pages + n);
+    if (longest) hp->longest_free = static_cast<uint16_t>(hp->used.longest_clear_run());
   }
   static uint32_t aligned_fit(const HugePage *hp, uint32_t n, uint32_t align) {
     uint32_t found = PageBitmap::kNone;

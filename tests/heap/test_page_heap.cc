@@ -646,3 +646,83 @@ Test(release, a_remapped_hugepage_moved_out_of_is_whole_again) {
   h.delete_span(sep3);
   cr_assert(h.valid());
 }
+
+// The bitmap's run queries against a bit-by-bit model, on random bitmaps of short and long runs.
+Test(page_bitmap, run_queries_match_a_bit_by_bit_model) {
+  uint64_t x = 88172645463325252ull;
+  auto rnd = [&x] {
+    x ^= x << 13, x ^= x >> 7, x ^= x << 17;
+    return x;
+  };
+  for (int round = 0; round < 300; ++round) {
+    PageBitmap b;
+    bool bit[kPagesPerHugePage] = {};
+    for (uint32_t i = 0; i < kPagesPerHugePage;) {  // runs of 1..(round % 60 + 1) bits
+      uint32_t len = 1 + static_cast<uint32_t>(rnd() % (round % 60 + 1));
+      if (len > kPagesPerHugePage - i) len = kPagesPerHugePage - i;
+      if (rnd() % 2 == 0) {
+        b.set_range(i, len);
+        for (uint32_t k = i; k < i + len; ++k) bit[k] = true;
+      }
+      i += len;
+    }
+    for (int q = 0; q < 20; ++q) {
+      uint32_t i = static_cast<uint32_t>(rnd() % kPagesPerHugePage);
+      uint32_t n = 1 + static_cast<uint32_t>(rnd() % (kPagesPerHugePage - i));
+      bool any = false, all = true;
+      for (uint32_t k = i; k < i + n; ++k) any |= bit[k], all &= bit[k];
+      cr_assert_eq(b.any_range(i, n), any, "any_range(%u, %u)", i, n);
+      cr_assert_eq(b.all_range(i, n), all, "all_range(%u, %u)", i, n);
+      if (!bit[i]) {
+        uint32_t lo = i, hi = i;
+        while (lo > 0 && !bit[lo - 1]) --lo;
+        while (hi < kPagesPerHugePage && !bit[hi]) ++hi;
+        cr_assert_eq(b.clear_run_at(i), hi - lo, "clear_run_at(%u)", i);
+      }
+      uint32_t want = kPagesPerHugePage + 1, at = PageBitmap::kNone;
+      for (uint32_t k = 0; k < kPagesPerHugePage;) {
+        if (bit[k]) {
+          ++k;
+          continue;
+        }
+        uint32_t e = k;
+        while (e < kPagesPerHugePage && !bit[e]) ++e;
+        if (e - k >= n && e - k < want) want = e - k, at = k;
+        k = e;
+      }
+      uint32_t len = 0;
+      cr_assert_eq(b.find_best_clear_run(n, &len), at, "find_best_clear_run(%u)", n);
+      if (at != PageBitmap::kNone) cr_assert_eq(len, want);
+    }
+  }
+}
+
+// The filler keeps used_pages and longest_free incrementally: random runs allocated and freed
+// in a few hugepages, valid() (which recounts both) after every step.
+Test(filler, incremental_counts_stay_exact_under_random_churn) {
+  TestOs os;
+  Heap h(&os, small_arenas());
+  uint64_t x = 0x9e3779b97f4a7c15ull;
+  auto rnd = [&x] {
+    x ^= x << 13, x ^= x >> 7, x ^= x << 17;
+    return x;
+  };
+  std::vector<Span *> live;
+  for (int step = 0; step < 3000; ++step) {
+    if (live.size() < 40 || rnd() % 2 == 0) {
+      uint32_t n = 1 + static_cast<uint32_t>(rnd() % (rnd() % 4 == 0 ? 120 : 8));
+      Span *s = h.new_span(n, 0);
+      cr_assert_not_null(s);
+      live.push_back(s);
+    } else {
+      size_t k = rnd() % live.size();
+      h.delete_span(live[k]);
+      live[k] = live.back();
+      live.pop_back();
+    }
+    cr_assert(h.filler().valid(), "step %d", step);
+  }
+  for (Span *s : live) h.delete_span(s);
+  cr_assert(h.valid());
+  cr_assert_eq(h.stats().filler_hugepages, 0u);
+}
