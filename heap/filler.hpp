@@ -11,7 +11,8 @@
 //
 // Lists: list(hp) = longest_free * kPrios + (kPrios - 1 - prio(hp)), prio 0 for donated, else
 // 1 + min(bit_width(nallocs), kPrios - 2).  nonempty_ has bit L set iff list L is non-empty, so
-// the choice is the first set bit at or after n * kPrios.
+// the choice is the first set bit at or after n * kPrios; summary_ has bit k set iff
+// nonempty_[k] != 0 (kWords <= 64), so that search is two word scans.
 // Invariants (valid()): every kFiller hugepage is on exactly the list list(hp); counts match.
 // A hugepage's used_pages and longest_free are kept incrementally: an allocation from a free run
 // shorter than longest_free leaves it; a free sets it to max(longest_free, the merged run).
@@ -31,6 +32,7 @@ class HugePageFiller {
   static constexpr uint32_t kPrios = 10;
   static constexpr uint32_t kLists = (kPagesPerHugePage + 1) * kPrios;
   static constexpr uint32_t kWords = (kLists + 63) / 64;
+  static_assert(kWords <= 64, "summary_ has a bit per word of nonempty_");
 
   struct Alloc {
     HugePage *hp = nullptr;  // nullptr: no filler hugepage has a free run of n pages
@@ -115,6 +117,8 @@ class HugePageFiller {
 
   bool valid() const {
     uint64_t n = 0, used = 0;
+    for (uint32_t k = 0; k < kWords; ++k)
+      if (((summary_ >> k) & 1) != (nonempty_[k] != 0)) return false;
     for (uint32_t l = 0; l < kLists; ++l) {
       bool bit = (nonempty_[l / 64] >> (l % 64)) & 1;
       if (bit != (heads_[l] != nullptr)) return false;
@@ -148,13 +152,17 @@ class HugePageFiller {
     });
     return found;
   }
+  // First non-empty list at or after l, or kLists: its word of nonempty_, else the next
+  // non-empty word found through summary_.
   uint32_t first_list_from(uint32_t l) const {
-    for (uint32_t k = l / 64; k < kWords; ++k) {
-      uint64_t w = nonempty_[k];
-      if (k == l / 64) w &= ~uint64_t{0} << (l % 64);
-      if (w != 0) return k * 64 + static_cast<uint32_t>(std::countr_zero(w));
-    }
-    return kLists;
+    uint32_t k = l / 64;
+    if (k >= kWords) return kLists;
+    uint64_t w = nonempty_[k] & (~uint64_t{0} << (l % 64));
+    if (w != 0) return k * 64 + static_cast<uint32_t>(std::countr_zero(w));
+    uint64_t rest = k + 1 < 64 ? summary_ & (~uint64_t{0} << (k + 1)) : 0;
+    if (rest == 0) return kLists;
+    k = static_cast<uint32_t>(std::countr_zero(rest));
+    return k * 64 + static_cast<uint32_t>(std::countr_zero(nonempty_[k]));
   }
   void link(HugePage *hp) {
     uint32_t l = list_of(hp);
@@ -164,6 +172,7 @@ class HugePageFiller {
     if (hp->next != nullptr) hp->next->prev = hp;
     heads_[l] = hp;
     nonempty_[l / 64] |= uint64_t{1} << (l % 64);
+    summary_ |= uint64_t{1} << (l / 64);
   }
   void unlink(HugePage *hp) {
     uint32_t l = hp->list;
@@ -174,11 +183,15 @@ class HugePageFiller {
     }
     if (hp->next != nullptr) hp->next->prev = hp->prev;
     hp->prev = hp->next = nullptr;
-    if (heads_[l] == nullptr) nonempty_[l / 64] &= ~(uint64_t{1} << (l % 64));
+    if (heads_[l] == nullptr) {
+      nonempty_[l / 64] &= ~(uint64_t{1} << (l % 64));
+      if (nonempty_[l / 64] == 0) summary_ &= ~(uint64_t{1} << (l / 64));
+    }
   }
 
   HugePage *heads_[kLists] = {};
   uint64_t nonempty_[kWords] = {};
+  uint64_t summary_ = 0;  // bit k set <=> nonempty_[k] != 0
   uint64_t hugepages_ = 0;
   uint64_t used_pages_ = 0;
 };
