@@ -45,12 +45,15 @@ class HugePageFiller {
   Alloc alloc(uint32_t n, uint32_t align = 1) {
     for (uint32_t l = first_list_from(n * kPrios); l < kLists; l = first_list_from(l + 1)) {
       for (HugePage *hp = heads_[l]; hp != nullptr; hp = hp->next) {
-        uint32_t len = kPagesPerHugePage;  // of the free run taken from (unknown when aligned)
-        uint32_t i = align == 1 ? hp->used.find_best_clear_run(n, &len) : aligned_fit(hp, n, align);
+        // The free run taken from (unknown when aligned) and the longest left, if known.
+        uint32_t len = kPagesPerHugePage, rest = PageBitmap::kNone;
+        uint32_t i =
+            align == 1 ? hp->used.find_best_clear_run(n, &len, &rest) : aligned_fit(hp, n, align);
         if (i == PageBitmap::kNone) continue;  // only an aligned request can miss
         Alloc a{hp, i, hp->dirty.any_range(i, n)};
         unlink(hp);
-        mark(hp, i, n, len >= hp->longest_free);  // a shorter run is not the longest one
+        // A run shorter than the longest leaves it; else the scan may have told what is left.
+        mark(hp, i, n, len < hp->longest_free ? hp->longest_free : rest);
         link(hp);
         return a;
       }
@@ -63,7 +66,7 @@ class HugePageFiller {
   void add(HugePage *hp, uint32_t i, uint32_t n, bool donated) {
     hp->state = HpState::kFiller;
     hp->donated = donated;
-    mark(hp, i, n, true);
+    mark(hp, i, n, PageBitmap::kNone);
     link(hp);
     ++hugepages_;
   }
@@ -134,15 +137,16 @@ class HugePageFiller {
   }
 
  private:
-  // Pages [i, i + n) of hp become one allocation.  longest: they may cut the longest free run,
-  // which is then found again (else longest_free stands).
-  void mark(HugePage *hp, uint32_t i, uint32_t n, bool longest) {
+  // Pages [i, i + n) of hp become one allocation; longest_free becomes `longest`, or is found
+  // again when that is kNone (unknown).
+  void mark(HugePage *hp, uint32_t i, uint32_t n, uint32_t longest) {
     hp->used.set_range(i, n);
     hp->dirty.set_range(i, n);
     ++hp->nallocs;
     used_pages_ += n;
     hp->used_pages = static_cast<uint16_t>(hp->used_pages + n);
-    if (longest) hp->longest_free = static_cast<uint16_t>(hp->used.longest_clear_run());
+    if (longest == PageBitmap::kNone) longest = hp->used.longest_clear_run();
+    hp->longest_free = static_cast<uint16_t>(longest);
   }
   static uint32_t aligned_fit(const HugePage *hp, uint32_t n, uint32_t align) {
     uint32_t found = PageBitmap::kNone;

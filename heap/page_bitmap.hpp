@@ -98,19 +98,39 @@ class PageBitmap {
     return next_set(i) - start;
   }
 
-  // Best fit: the shortest clear run of length >= n; its start (and *len, its length), or kNone.
-  uint32_t find_best_clear_run(uint32_t n, uint32_t *len_out = nullptr) const {
-    uint32_t best = kNone, best_len = kBits + 1;
+  // Best fit: the shortest clear run of length >= n; its start, or kNone.  *len_out: its length.
+  // *rest_out: longest_clear_run() once its first n bits are set, when the scan saw every run
+  // and the run taken is a longest one; else kNone (the caller knows or must recount).
+  uint32_t find_best_clear_run(uint32_t n, uint32_t *len_out = nullptr,
+                               uint32_t *rest_out = nullptr) const {
+    uint32_t best = kNone, best_len = kBits + 1, longest = 0, short_max = 0, fits = 0;
+    bool whole = true;
     for (uint32_t i = next_clear(0); i < kBits;) {
       uint32_t end = next_set(i), len = end - i;
-      if (len >= n && len < best_len) {
-        best = i;
-        best_len = len;
-        if (len == n) break;
+      if (len > longest) longest = len;
+      if (len < n) {
+        if (len > short_max) short_max = len;
+      } else {
+        ++fits;
+        if (len < best_len) {
+          best = i;
+          best_len = len;
+          if (len == n) {
+            whole = next_clear(end) == kBits;  // nothing after it
+            break;
+          }
+        }
       }
       i = next_clear(end);
     }
     if (len_out != nullptr) *len_out = best_len;
+    if (rest_out != nullptr) {
+      // Every run that fits has best_len when the run taken is a longest one (a shorter one
+      // would have been taken): a second one keeps the longest at best_len.
+      uint32_t r = best_len - n > short_max ? best_len - n : short_max;
+      *rest_out =
+          best != kNone && whole && best_len == longest ? (fits >= 2 ? best_len : r) : kNone;
+    }
     return best;
   }
 

@@ -654,6 +654,7 @@ Test(page_bitmap, run_queries_match_a_bit_by_bit_model) {
     x ^= x << 13, x ^= x >> 7, x ^= x << 17;
     return x;
   };
+  unsigned rests_told[2] = {};
   for (int round = 0; round < 300; ++round) {
     PageBitmap b;
     bool bit[kPagesPerHugePage] = {};
@@ -668,7 +669,8 @@ Test(page_bitmap, run_queries_match_a_bit_by_bit_model) {
     }
     for (int q = 0; q < 20; ++q) {
       uint32_t i = static_cast<uint32_t>(rnd() % kPagesPerHugePage);
-      uint32_t n = 1 + static_cast<uint32_t>(rnd() % (kPagesPerHugePage - i));
+      uint32_t room = kPagesPerHugePage - i;
+      uint32_t n = 1 + static_cast<uint32_t>(rnd() % (q % 2 == 0 && room > 8 ? 8 : room));
       bool any = false, all = true;
       for (uint32_t k = i; k < i + n; ++k) any |= bit[k], all &= bit[k];
       cr_assert_eq(b.any_range(i, n), any, "any_range(%u, %u)", i, n);
@@ -690,11 +692,19 @@ Test(page_bitmap, run_queries_match_a_bit_by_bit_model) {
         if (e - k >= n && e - k < want) want = e - k, at = k;
         k = e;
       }
-      uint32_t len = 0;
-      cr_assert_eq(b.find_best_clear_run(n, &len), at, "find_best_clear_run(%u)", n);
-      if (at != PageBitmap::kNone) cr_assert_eq(len, want);
+      uint32_t len = 0, rest = 0;
+      cr_assert_eq(b.find_best_clear_run(n, &len, &rest), at, "find_best_clear_run(%u)", n);
+      if (at == PageBitmap::kNone) continue;
+      cr_assert_eq(len, want);
+      ++rests_told[rest != PageBitmap::kNone];
+      PageBitmap taken = b;
+      taken.set_range(at, n);
+      if (rest != PageBitmap::kNone)
+        cr_assert_eq(rest, taken.longest_clear_run(), "what is left after taking %u at %u", n, at);
     }
   }
+  cr_assert(rests_told[0] > 100 && rests_told[1] > 100, "both cases ran: %u %u", rests_told[0],
+            rests_told[1]);
 }
 
 // The filler keeps used_pages and longest_free incrementally: random runs allocated and freed
