@@ -14,7 +14,12 @@
 // Release gives back whole hugepages only: MADV_DONTNEED, or the pool page to the pool.  Taking: a
 // run of resident free hugepages first; when only a run that needs new memory fits, as many
 // resident free hugepages are released at once (trade), so resident memory does not grow while free
-// memory sits unused. Synchronised by the page heap's lock.
+// memory sits unused.  Rather than fault new memory, a hugepage that needs memory gets a resident
+// free hugepage's moved in (move_into); the moved range becomes a mapping of its own (`remapped`),
+// so moves are bounded: remapped_ == #{h : hp[h].remapped} <= move_budget() ==
+// max_mappings / 8 (each remapped hugepage splits the arena's mapping in at most 2 more); a
+// remapped hugepage that is released or moved out gets fresh memory mapped over it, which joins
+// its neighbours' mapping again.  Synchronised by the page heap's lock.
 #pragma once
 
 #include <bit>
@@ -233,14 +238,25 @@ class HugeSet {
   uint64_t released_bytes() const { return released_bytes_; }  // cumulative
   uint64_t hugetlb_pages() const { return hugetlb_pages_; }
   uint64_t moved_hugepages() const { return moved_hugepages_; }  // cumulative (move_into)
+  uint64_t remapped_hugepages() const { return remapped_; }      // now (see the header)
+  // Most hugepages that may be remapped at once: an eighth of the process's mapping limit (read
+  // from the Os once), so the heap uses at most a quarter of it on moves.
+  uint64_t move_budget() const {
+    if (move_budget_ == UINT64_MAX) move_budget_ = os_->max_mappings() / 8;
+    return move_budget_;
+  }
 
   bool valid() const {
-    uint64_t nfree = 0;
+    uint64_t nfree = 0, remapped = 0;
     for (Arena *a = arenas_; a != nullptr; a = a->next) {
       if (!a->valid()) return false;
-      for (uint32_t h = 0; h < a->nhp; ++h) nfree += a->hp[h].state == HpState::kFree;
+      for (uint32_t h = 0; h < a->nhp; ++h) {
+        nfree += a->hp[h].state == HpState::kFree;
+        remapped += a->hp[h].remapped;
+      }
     }
-    return nfree == free_hugepages_;
+    return nfree == free_hugepages_ && remapped == remapped_ &&
+           (move_budget_ == UINT64_MAX || remapped_ <= move_budget_);
   }
 
  private:
@@ -276,8 +292,12 @@ class HugeSet {
   // page table entry), so a request that no run of resident free hugepages fits costs neither a
   // page fault on new memory nor the release of the resident one.  Only whole, unsplit
   // hugepages move (not `broken` ones: THP maps those by 4 KiB pages, and p would stay so) and
-  // not pool pages.  False when there is none or the OS refuses; p is then unchanged.
+  // not pool pages.  Not past the move budget either: p becomes a mapping of its own (remapped),
+  // while q, if it was one, gets fresh memory mapped over it and is whole again.  False when
+  // there is no such q, the budget is spent or the OS refuses; p is then unchanged.
   bool move_into(HugePage *p) {
+    HPMM_ASSERT(p->backing != Backing::kHugetlb);
+    if (!p->remapped && remapped_ >= move_budget()) return false;
     Arena *qa = nullptr;
     uint32_t qh = 0;
     for (Arena *a = arenas_; a != nullptr; a = a->next)
@@ -297,7 +317,24 @@ class HugeSet {
     q.dirty.clear_all();  // q keeps its advice and backing, now empty
     Arena::put(qa->resident_bits, qh, false);
     ++moved_hugepages_;
+    if (!p->remapped) p->remapped = true, ++remapped_;  // (it was only if a map_fresh failed)
+    if (q.remapped) map_fresh(&q);
     advise_if_big(p);
+    return true;
+  }
+
+  // Maps fresh memory over the remapped hugepage p (its pages, if any, are dropped) so its range
+  // joins the arena's mapping again, with p's THP advice given anew.  False when the OS refuses
+  // (p unchanged).
+  bool map_fresh(HugePage *p) {
+    HPMM_ASSERT(p->remapped && p->backing != Backing::kHugetlb);
+    if (!os_->map_fresh(p->base)) return false;
+    p->remapped = false;
+    --remapped_;
+    p->dirty.clear_all();
+    p->broken = false;
+    if (p->advised) p->advised = os_->advise_thp(p->base, kHugePageSize);
+    p->backing = p->advised ? Backing::kThp : Backing::kPlain;
     return true;
   }
 
@@ -365,7 +402,7 @@ class HugeSet {
         ok = os_->unmap_hugetlb(p.base);
         if (ok) --hugetlb_pages_, hugetlb_empty_ = false, p.advised = false;
       } else {
-        ok = os_->decommit(p.base, kHugePageSize);
+        ok = p.remapped ? map_fresh(&p) : os_->decommit(p.base, kHugePageSize);
       }
       if (!ok) continue;
       p.dirty.clear_all();
@@ -384,7 +421,8 @@ class HugeSet {
     // of its memory as much as a THP is, though rusage does not count it).
     uint64_t in_use = (total_hugepages_ - free_hugepages_) * kHugePageSize;
     bool big = in_use >= cfg_.thp_min_bytes;
-    if (big && cfg_.hugetlb && !hugetlb_empty_ && hugetlb_pages_ < cfg_.hugetlb_budget) {
+    if (big && cfg_.hugetlb && !hugetlb_empty_ && hugetlb_pages_ < cfg_.hugetlb_budget &&
+        !p->remapped) {  // (a remapped p here is rare: a map_fresh failed)
       if (os_->map_hugetlb(p->base)) {
         p->backing = Backing::kHugetlb;
         ++hugetlb_pages_;
@@ -413,7 +451,9 @@ class HugeSet {
   uint64_t released_bytes_ = 0;
   uint64_t hugetlb_pages_ = 0;
   uint64_t moved_hugepages_ = 0;
-  bool hugetlb_empty_ = false;  // the pool refused a page
+  uint64_t remapped_ = 0;                      // hugepages with `remapped` set
+  mutable uint64_t move_budget_ = UINT64_MAX;  // move_budget(), once read (lock held)
+  bool hugetlb_empty_ = false;                 // the pool refused a page
 };
 
 }  // namespace hpmm

@@ -11,8 +11,11 @@
 //
 // Lists: list(hp) = longest_free * kPrios + (kPrios - 1 - prio(hp)), prio 0 for donated, else
 // 1 + min(bit_width(nallocs), kPrios - 2).  nonempty_ has bit L set iff list L is non-empty, so
-// the choice is the first set bit at or after n * kPrios.
+// the choice is the first set bit at or after n * kPrios; summary_ has bit k set iff
+// nonempty_[k] != 0 (kWords <= 64), so that search is two word scans.
 // Invariants (valid()): every kFiller hugepage is on exactly the list list(hp); counts match.
+// A hugepage's used_pages and longest_free are kept incrementally: an allocation from a free run
+// shorter than longest_free leaves it; a free sets it to max(longest_free, the merged run).
 // Synchronised by the page heap's lock.
 #pragma once
 
@@ -29,6 +32,7 @@ class HugePageFiller {
   static constexpr uint32_t kPrios = 10;
   static constexpr uint32_t kLists = (kPagesPerHugePage + 1) * kPrios;
   static constexpr uint32_t kWords = (kLists + 63) / 64;
+  static_assert(kWords <= 64, "summary_ has a bit per word of nonempty_");
 
   struct Alloc {
     HugePage *hp = nullptr;  // nullptr: no filler hugepage has a free run of n pages
@@ -41,11 +45,15 @@ class HugePageFiller {
   Alloc alloc(uint32_t n, uint32_t align = 1) {
     for (uint32_t l = first_list_from(n * kPrios); l < kLists; l = first_list_from(l + 1)) {
       for (HugePage *hp = heads_[l]; hp != nullptr; hp = hp->next) {
-        uint32_t i = align == 1 ? hp->used.find_best_clear_run(n) : aligned_fit(hp, n, align);
+        // The free run taken from (unknown when aligned) and the longest left, if known.
+        uint32_t len = kPagesPerHugePage, rest = PageBitmap::kNone;
+        uint32_t i =
+            align == 1 ? hp->used.find_best_clear_run(n, &len, &rest) : aligned_fit(hp, n, align);
         if (i == PageBitmap::kNone) continue;  // only an aligned request can miss
         Alloc a{hp, i, hp->dirty.any_range(i, n)};
         unlink(hp);
-        mark(hp, i, n);
+        // A run shorter than the longest leaves it; else the scan may have told what is left.
+        mark(hp, i, n, len < hp->longest_free ? hp->longest_free : rest);
         link(hp);
         return a;
       }
@@ -58,7 +66,7 @@ class HugePageFiller {
   void add(HugePage *hp, uint32_t i, uint32_t n, bool donated) {
     hp->state = HpState::kFiller;
     hp->donated = donated;
-    mark(hp, i, n);
+    mark(hp, i, n, PageBitmap::kNone);
     link(hp);
     ++hugepages_;
   }
@@ -71,7 +79,9 @@ class HugePageFiller {
     hp->used.clear_range(i, n);
     --hp->nallocs;
     used_pages_ -= n;
-    hp->refresh();
+    hp->used_pages = static_cast<uint16_t>(hp->used_pages - n);
+    uint32_t run = hp->used.clear_run_at(i);  // the freed run merged with its free neighbours
+    if (run > hp->longest_free) hp->longest_free = static_cast<uint16_t>(run);
     if (hp->used_pages == 0) {
       --hugepages_;
       return true;
@@ -110,6 +120,8 @@ class HugePageFiller {
 
   bool valid() const {
     uint64_t n = 0, used = 0;
+    for (uint32_t k = 0; k < kWords; ++k)
+      if (((summary_ >> k) & 1) != (nonempty_[k] != 0)) return false;
     for (uint32_t l = 0; l < kLists; ++l) {
       bool bit = (nonempty_[l / 64] >> (l % 64)) & 1;
       if (bit != (heads_[l] != nullptr)) return false;
@@ -125,12 +137,16 @@ class HugePageFiller {
   }
 
  private:
-  void mark(HugePage *hp, uint32_t i, uint32_t n) {
+  // Pages [i, i + n) of hp become one allocation; longest_free becomes `longest`, or is found
+  // again when that is kNone (unknown).
+  void mark(HugePage *hp, uint32_t i, uint32_t n, uint32_t longest) {
     hp->used.set_range(i, n);
     hp->dirty.set_range(i, n);
     ++hp->nallocs;
     used_pages_ += n;
-    hp->refresh();
+    hp->used_pages = static_cast<uint16_t>(hp->used_pages + n);
+    if (longest == PageBitmap::kNone) longest = hp->used.longest_clear_run();
+    hp->longest_free = static_cast<uint16_t>(longest);
   }
   static uint32_t aligned_fit(const HugePage *hp, uint32_t n, uint32_t align) {
     uint32_t found = PageBitmap::kNone;
@@ -140,13 +156,17 @@ class HugePageFiller {
     });
     return found;
   }
+  // First non-empty list at or after l, or kLists: its word of nonempty_, else the next
+  // non-empty word found through summary_.
   uint32_t first_list_from(uint32_t l) const {
-    for (uint32_t k = l / 64; k < kWords; ++k) {
-      uint64_t w = nonempty_[k];
-      if (k == l / 64) w &= ~uint64_t{0} << (l % 64);
-      if (w != 0) return k * 64 + static_cast<uint32_t>(std::countr_zero(w));
-    }
-    return kLists;
+    uint32_t k = l / 64;
+    if (k >= kWords) return kLists;
+    uint64_t w = nonempty_[k] & (~uint64_t{0} << (l % 64));
+    if (w != 0) return k * 64 + static_cast<uint32_t>(std::countr_zero(w));
+    uint64_t rest = k + 1 < 64 ? summary_ & (~uint64_t{0} << (k + 1)) : 0;
+    if (rest == 0) return kLists;
+    k = static_cast<uint32_t>(std::countr_zero(rest));
+    return k * 64 + static_cast<uint32_t>(std::countr_zero(nonempty_[k]));
   }
   void link(HugePage *hp) {
     uint32_t l = list_of(hp);
@@ -156,6 +176,7 @@ class HugePageFiller {
     if (hp->next != nullptr) hp->next->prev = hp;
     heads_[l] = hp;
     nonempty_[l / 64] |= uint64_t{1} << (l % 64);
+    summary_ |= uint64_t{1} << (l / 64);
   }
   void unlink(HugePage *hp) {
     uint32_t l = hp->list;
@@ -166,11 +187,15 @@ class HugePageFiller {
     }
     if (hp->next != nullptr) hp->next->prev = hp->prev;
     hp->prev = hp->next = nullptr;
-    if (heads_[l] == nullptr) nonempty_[l / 64] &= ~(uint64_t{1} << (l % 64));
+    if (heads_[l] == nullptr) {
+      nonempty_[l / 64] &= ~(uint64_t{1} << (l % 64));
+      if (nonempty_[l / 64] == 0) summary_ &= ~(uint64_t{1} << (l / 64));
+    }
   }
 
   HugePage *heads_[kLists] = {};
   uint64_t nonempty_[kWords] = {};
+  uint64_t summary_ = 0;  // bit k set <=> nonempty_[k] != 0
   uint64_t hugepages_ = 0;
   uint64_t used_pages_ = 0;
 };

@@ -9,7 +9,8 @@
 //   used_pages == used.count();  longest_free == used.longest_clear_run();
 //   kFree => used_pages == 0 && nallocs == 0;  kLarge => used_pages == 256;
 //   kFiller => 0 < used_pages and nallocs >= 1;
-//   dirty ⊇ used  (a page in a span may hold data; a released or fresh page reads as zero).
+//   dirty ⊇ used  (a page in a span may hold data; a released or fresh page reads as zero);
+//   remapped => backing != kHugetlb.
 // Residency: a kPlain/kThp page is resident at most when dirty; a kHugetlb hugepage is resident
 // as a whole until released (its pool page is given back).
 // Synchronised by the page heap's lock; the metadata lives off the object pages.
@@ -43,10 +44,12 @@ struct HugePage {
   uint16_t list = 0;     // kFiller: index of the filler list it is on
   HpState state = HpState::kFree;
   Backing backing = Backing::kPlain;
-  bool donated = false;  // holds the tail of a large object (the filler prefers others)
-  bool broken = false;   // some pages were released while others were resident (THP maps it
-                         // by 4 KiB pages now); cleared when the whole hugepage is released
-  bool advised = false;  // the range is madvise(MADV_HUGEPAGE)d
+  bool donated = false;   // holds the tail of a large object (the filler prefers others)
+  bool broken = false;    // some pages were released while others were resident (THP maps it
+                          // by 4 KiB pages now); cleared when the whole hugepage is released
+  bool advised = false;   // the range is madvise(MADV_HUGEPAGE)d
+  bool remapped = false;  // another hugepage's memory was moved here: the range is a mapping of
+                          // its own (HugeSet::move_into) until fresh memory is mapped over it
 
   void refresh() {
     used_pages = static_cast<uint16_t>(used.count());
@@ -61,6 +64,7 @@ struct HugePage {
     if (used_pages != used.count() || longest_free != used.longest_clear_run()) return false;
     for (uint32_t k = 0; k < PageBitmap::kWords; ++k)
       if ((used.word(k) & ~dirty.word(k)) != 0) return false;
+    if (remapped && backing == Backing::kHugetlb) return false;
     switch (state) {
       case HpState::kFree:
         return used_pages == 0 && nallocs == 0;

@@ -16,6 +16,10 @@
 //                         residency, nothing copied or faulted) to the hugepage at t, which
 //                         takes f's THP advice; f stays reserved with its advice, reading as
 //                         zero, not resident; false when refused, both left as they were
+//   o.map_fresh(a)        map fresh, untouched memory (not THP-advised) over the plain or THP
+//                         hugepage at a, so that the range joins its neighbouring mapping again
+//                         (pages dropped, RSS falls); false on failure, the range left as it was
+//   o.max_mappings()      how many mappings the process may have (vm.max_map_count)
 //   o.map_meta(n)         n bytes of zeroed memory for metadata (never given back); nullptr on
 //                         failure
 //   o.now_ns()            a monotonic clock
@@ -36,6 +40,8 @@ concept HeapOs = requires(O &o, uintptr_t a, size_t n) {
   { o.unmap_hugetlb(a) } -> std::same_as<bool>;
   { o.decommit(a, n) } -> std::same_as<bool>;
   { o.move_hugepage(a, a) } -> std::same_as<bool>;
+  { o.map_fresh(a) } -> std::same_as<bool>;
+  { o.max_mappings() } -> std::same_as<uint64_t>;
   { o.map_meta(n) } -> std::same_as<void *>;
   { o.now_ns() } -> std::same_as<uint64_t>;
 };

@@ -3,7 +3,8 @@
 //
 // Invariants: count() == number of set bits; longest_clear_run() == the length of the longest
 // run of clear bits; find_best_clear_run(n) returns the start of the shortest clear run of
-// length >= n (lowest address among equals), or kNone.
+// length >= n (lowest address among equals), or kNone; clear_run_at(i) == the length of the
+// clear run holding bit i.
 #pragma once
 
 #include <bit>
@@ -49,7 +50,24 @@ class PageBitmap {
     }
     return c;
   }
-  bool any_range(uint32_t i, uint32_t n) const { return count_range(i, n) != 0; }
+  // Some (every) bit of [i, i + n) set; word masks, no count.
+  bool any_range(uint32_t i, uint32_t n) const {
+    for (uint32_t end = i + n; i < end;) {
+      uint32_t off = i % 64, take = 64 - off < end - i ? 64 - off : end - i;
+      if ((w_[i / 64] & (mask(take) << off)) != 0) return true;
+      i += take;
+    }
+    return false;
+  }
+  bool all_range(uint32_t i, uint32_t n) const {
+    for (uint32_t end = i + n; i < end;) {
+      uint32_t off = i % 64, take = 64 - off < end - i ? 64 - off : end - i;
+      uint64_t m = mask(take) << off;
+      if ((w_[i / 64] & m) != m) return false;
+      i += take;
+    }
+    return true;
+  }
   uint32_t count() const {
     uint32_t c = 0;
     for (auto w : w_) c += popcount64(w);
@@ -71,17 +89,47 @@ class PageBitmap {
     return best;
   }
 
-  // Best fit: the shortest clear run of length >= n; its start, or kNone.
-  uint32_t find_best_clear_run(uint32_t n) const {
-    uint32_t best = kNone, best_len = kBits + 1;
+  // Length of the maximal clear run that holds the clear bit i.
+  uint32_t clear_run_at(uint32_t i) const {
+    uint32_t k = i / 64;
+    uint64_t below = w_[k] & mask(i % 64);  // set bits under i in its word
+    while (below == 0 && k > 0) below = w_[--k];
+    uint32_t start = below == 0 ? 0 : k * 64 + 64 - static_cast<uint32_t>(std::countl_zero(below));
+    return next_set(i) - start;
+  }
+
+  // Best fit: the shortest clear run of length >= n; its start, or kNone.  *len_out: its length.
+  // *rest_out: longest_clear_run() once its first n bits are set, when the scan saw every run
+  // and the run taken is a longest one; else kNone (the caller knows or must recount).
+  uint32_t find_best_clear_run(uint32_t n, uint32_t *len_out = nullptr,
+                               uint32_t *rest_out = nullptr) const {
+    uint32_t best = kNone, best_len = kBits + 1, longest = 0, short_max = 0, fits = 0;
+    bool whole = true;
     for (uint32_t i = next_clear(0); i < kBits;) {
       uint32_t end = next_set(i), len = end - i;
-      if (len >= n && len < best_len) {
-        best = i;
-        best_len = len;
-        if (len == n) break;
+      if (len > longest) longest = len;
+      if (len < n) {
+        if (len > short_max) short_max = len;
+      } else {
+        ++fits;
+        if (len < best_len) {
+          best = i;
+          best_len = len;
+          if (len == n) {
+            whole = next_clear(end) == kBits;  // nothing after it
+            break;
+          }
+        }
       }
       i = next_clear(end);
+    }
+    if (len_out != nullptr) *len_out = best_len;
+    if (rest_out != nullptr) {
+      // Every run that fits has best_len when the run taken is a longest one (a shorter one
+      // would have been taken): a second one keeps the longest at best_len.
+      uint32_t r = best_len - n > short_max ? best_len - n : short_max;
+      *rest_out =
+          best != kNone && whole && best_len == longest ? (fits >= 2 ? best_len : r) : kNone;
     }
     return best;
   }

@@ -300,7 +300,7 @@ class PageHeap {
         huge_.free(hp, 1, now);
         if (discard) huge_.release_one(hp);
       } else {
-        HPMM_CHECK(hp->state == HpState::kFiller && hp->used.count_range(idx, here) == here,
+        HPMM_CHECK(hp->state == HpState::kFiller && hp->used.all_range(idx, here),
                    "page heap: freeing pages that are not in use");
         hp->free_since_ns = now;  // the filler's last free here (release_plain_pages)
         bool empty = filler_.free(hp, idx, here);

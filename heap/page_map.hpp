@@ -88,6 +88,10 @@ class PageMap {
   }
   // Writer (page heap lock).  False when a node cannot be mapped.
   bool set(uintptr_t addr, uint64_t entry) {
+    if (uint64_t *slot = hot_slot(addr); slot != nullptr) {
+      Tree::store(slot, entry);
+      return true;
+    }
     uint64_t key = addr >> kPageShift;
     if (!tree_.set(key, entry)) return false;
     if (hot_leaf_.load(std::memory_order_relaxed) == nullptr) {
@@ -99,6 +103,10 @@ class PageMap {
     return true;
   }
   void clear(uintptr_t addr) {
+    if (uint64_t *slot = hot_slot(addr); slot != nullptr) {
+      Tree::store(slot, 0);
+      return;
+    }
     auto r = tree_.slot(addr >> kPageShift, 1, false);
     if (r.status == SlotStatus::kOk) Tree::store(r.slot, 0);
   }
@@ -107,6 +115,13 @@ class PageMap {
 
  private:
   using Tree = RadixTree<PageMapTraits, OsNodeSource<Os>>;
+  // The writer's way into the hot leaf (page heap lock held: the window is fixed once set): the
+  // entry's slot for addr in the window, else nullptr (walk the tree).
+  uint64_t *hot_slot(uintptr_t addr) const {
+    uint64_t d = addr - hot_start_.load(std::memory_order_relaxed);
+    if (d >= hot_bytes_.load(std::memory_order_relaxed)) return nullptr;
+    return hot_leaf_.load(std::memory_order_relaxed) + (d >> kPageShift);
+  }
   static constexpr unsigned kLeafBits = kHeapPageMap.bits[0];
   static constexpr uint64_t kLeafMask = (uint64_t{1} << kLeafBits) - 1;
   Tree tree_;

@@ -5,6 +5,8 @@
 //   move_hugepage  mremap MREMAP_DONTUNMAP (a THP moves by its page table entry)
 //   map_hugetlb  a pool page moved onto the reserved hugepage; unmap_hugetlb  plain memory over
 //                it (the page goes back to the pool)
+//   map_fresh    MAP_FIXED anonymous memory over the hugepage (what unmap_hugetlb does too)
+//   max_mappings /proc/sys/vm/max_map_count (65530, the kernel's default, if unreadable)
 //   map_meta     MAP_NORESERVE memory for metadata (touched only as used)
 //   now_ns       the coarse monotonic clock (tick granular: the release delay is milliseconds)
 #pragma once
@@ -14,6 +16,7 @@
 #include "heap/os_source.hpp"
 #include "pal/alloc_os_memory.hpp"
 #include "pal/os_memory.hpp"
+#include "pal/proc_text.hpp"
 
 namespace hpmm {
 
@@ -36,6 +39,16 @@ struct RealOs {
   bool move_hugepage(uintptr_t from, uintptr_t to) {
     return pal::move_pages_keep_source(reinterpret_cast<void *>(from), reinterpret_cast<void *>(to),
                                        Bytes(uint64_t{2} << 20)) == 0;
+  }
+  bool map_fresh(uintptr_t a) {
+    return pal::replace_with_plain(reinterpret_cast<void *>(a), Bytes(uint64_t{2} << 20)) == 0;
+  }
+  uint64_t max_mappings() {
+    char buf[32];
+    long n = pal::read_small_file("/proc/sys/vm/max_map_count", buf, sizeof buf);
+    uint64_t v = 0;
+    for (long i = 0; i < n && buf[i] >= '0' && buf[i] <= '9'; ++i) v = v * 10 + (buf[i] - '0');
+    return v != 0 ? v : 65530;
   }
   void *map_meta(size_t n) {
     pal::MapResult m = pal::reserve_aligned(Bytes(n), Bytes(4096), pal::Access::kReadWrite);

@@ -14,7 +14,8 @@ struct TestOs {
   uint64_t clock = 1'000'000'000;
   uint64_t pool = 0;  // simulated hugetlb pages available
   uint64_t reserves = 0, thp_advised = 0, hugetlb_maps = 0, hugetlb_unmaps = 0;
-  uint64_t decommits = 0, decommitted_bytes = 0, meta_bytes = 0, moves = 0;
+  uint64_t decommits = 0, decommitted_bytes = 0, meta_bytes = 0, moves = 0, fresh_maps = 0;
+  uint64_t mappings = 65530;  // max_mappings()
   bool refuse_moves = false;  // move_hugepage() fails (as on a kernel without MREMAP_DONTUNMAP)
   uint64_t fail_reserve_above = UINT64_MAX;  // reserve() of more bytes fails
 
@@ -54,6 +55,13 @@ struct TestOs {
                MREMAP_MAYMOVE | MREMAP_FIXED | MREMAP_DONTUNMAP, reinterpret_cast<void *>(to));
     return r != MAP_FAILED;
   }
+  bool map_fresh(uintptr_t a) {
+    ++fresh_maps;
+    void *r = mmap(reinterpret_cast<void *>(a), 2u << 20, PROT_READ | PROT_WRITE,
+                   MAP_PRIVATE | MAP_ANONYMOUS | MAP_NORESERVE | MAP_FIXED, -1, 0);
+    return r != MAP_FAILED;
+  }
+  uint64_t max_mappings() { return mappings; }
   void *map_meta(size_t n) {
     void *p = mmap(nullptr, n, PROT_READ | PROT_WRITE, MAP_PRIVATE | MAP_ANONYMOUS, -1, 0);
     if (p == MAP_FAILED) return nullptr;

@@ -543,3 +543,196 @@ Test(release, broken_hugepages_are_not_moved) {
   h.delete_span(big2);
   cr_assert(h.valid());
 }
+
+// Mappings (lines of /proc/self/maps) that overlap [lo, hi).
+static unsigned mappings_in(uintptr_t lo, uintptr_t hi) {
+  FILE *f = fopen("/proc/self/maps", "r");
+  cr_assert_not_null(f);
+  unsigned n = 0;
+  unsigned long a, b;
+  char line[512];
+  while (fgets(line, sizeof line, f) != nullptr)
+    if (sscanf(line, "%lx-%lx", &a, &b) == 2 && a < hi && b > lo) ++n;
+  fclose(f);
+  return n;
+}
+
+// Each hugepage that another's memory moved into is a mapping of its own: at most
+// max_mappings / 8 of them at once.  Past the budget a request faults new memory and trades;
+// a released remapped hugepage gets fresh memory mapped over it, the arena is one mapping again,
+// and moves resume.
+Test(release, moves_stop_at_the_budget_and_resume_when_remapped_hugepages_are_released) {
+  TestOs os;
+  os.mappings = 8;  // budget: 1 remapped hugepage
+  Heap h(&os, small_arenas());
+  Span *a = h.new_span(2 * kPagesPerHugePage, 0);              // hugepages 0-1
+  Span *b = h.new_span(kPagesPerHugePage, 0);                  // hugepage 2
+  uintptr_t base = a->start, end = base + 32 * kHugePageSize;  // the arena
+  cr_assert_eq(mappings_in(base, end), 1u, "%u", mappings_in(base, end));
+  memset(reinterpret_cast<void *>(a->start), 0x5a, a->bytes());
+  h.delete_span(a);
+  Span *d = h.new_span(3 * kPagesPerHugePage, 0);  // hugepages 3-5
+  cr_assert_eq(d->start, base + 3 * kHugePageSize);
+  cr_assert_eq(h.huge().move_budget(), 1u);
+  cr_assert_eq(os.moves, 1u, "one move, then the budget is spent");
+  cr_assert_eq(h.huge().remapped_hugepages(), 1u);
+  cr_assert_eq(os.decommits, 1u, "the other resident free hugepage was traded");
+  cr_assert_eq(h.stats().free_resident_bytes, 0u);
+  cr_assert(h.valid());
+  auto *q = reinterpret_cast<unsigned char *>(d->start);
+  cr_assert_eq(q[kHugePageSize - 1], 0x5a, "the moved hugepage holds a's bytes");
+  cr_assert_eq(q[kHugePageSize], 0u, "the next one is new memory");
+  cr_assert_eq(mappings_in(base, end), 3u, "hugepage 3 splits the arena's mapping");
+  memset(q, 1, d->bytes());
+  h.delete_span(d);
+  h.release(true, false);
+  cr_assert_eq(os.fresh_maps, 1u, "the remapped hugepage got fresh memory");
+  cr_assert_eq(h.huge().remapped_hugepages(), 0u);
+  cr_assert_eq(resident_pages(base + 3 * kHugePageSize, 3 * kHugePageSize), 0u);
+  cr_assert_eq(q[0], 0u);
+  cr_assert_eq(mappings_in(base, end), 1u, "and joined the arena's mapping again");
+  cr_assert(h.valid());
+  // The budget is free again: a resident free hugepage moves into the next request.
+  Span *e = h.new_span(kPagesPerHugePage, 0);  // hugepage 0
+  Span *g = h.new_span(kPagesPerHugePage, 0);  // 1
+  memset(reinterpret_cast<void *>(e->start), 7, e->bytes());
+  h.delete_span(e);
+  Span *f = h.new_span(2 * kPagesPerHugePage, 0);  // 0 does not fit: 3-4, 3 gets 0's memory
+  cr_assert_eq(f->start, base + 3 * kHugePageSize);
+  cr_assert_eq(os.moves, 2u);
+  cr_assert_eq(*reinterpret_cast<unsigned char *>(f->start), 7u);
+  cr_assert_eq(h.huge().remapped_hugepages(), 1u);
+  h.delete_span(f);
+  h.delete_span(g);
+  h.delete_span(b);
+  cr_assert(h.valid());
+}
+
+// A remapped hugepage whose memory moves on gets fresh memory mapped over it at once, so the
+// remapped count stays that of the hugepages holding moved memory.
+Test(release, a_remapped_hugepage_moved_out_of_is_whole_again) {
+  TestOs os;
+  Heap h(&os, small_arenas());
+  Span *a = h.new_span(kPagesPerHugePage, 0);                  // hugepage 0
+  Span *sep1 = h.new_span(kPagesPerHugePage, 0);               // 1
+  uintptr_t base = a->start, end = base + 32 * kHugePageSize;  // the arena
+  memset(reinterpret_cast<void *>(a->start), 0x11, a->bytes());
+  h.delete_span(a);
+  Span *d = h.new_span(2 * kPagesPerHugePage, 0);  // 2-3: 2 gets 0's memory
+  cr_assert_eq(d->start, base + 2 * kHugePageSize);
+  cr_assert_eq(os.moves, 1u);
+  Span *sep2 = h.new_span(kPagesPerHugePage, 0);  // 0 (free, empty)
+  Span *sep3 = h.new_span(kPagesPerHugePage, 0);  // 4
+  cr_assert_eq(sep2->start, base);
+  cr_assert_eq(sep3->start, base + 4 * kHugePageSize);
+  memset(reinterpret_cast<void *>(d->start), 0x22, d->bytes());
+  h.delete_span(d);                                // 2 (remapped) and 3 resident free
+  Span *f = h.new_span(3 * kPagesPerHugePage, 0);  // 5-7: 5 gets 2's, 6 gets 3's, 7 is new
+  cr_assert_eq(f->start, base + 5 * kHugePageSize);
+  cr_assert_eq(os.moves, 3u);
+  cr_assert_eq(os.fresh_maps, 1u, "hugepage 2 was remapped: it is whole again");
+  cr_assert_eq(h.huge().remapped_hugepages(), 2u);
+  auto *q = reinterpret_cast<unsigned char *>(f->start);
+  cr_assert_eq(q[0], 0x22);
+  cr_assert_eq(q[2 * kHugePageSize - 1], 0x22);
+  cr_assert_eq(q[2 * kHugePageSize], 0u);
+  cr_assert(h.valid());
+  h.delete_span(f);
+  h.release(true, false);
+  cr_assert_eq(h.huge().remapped_hugepages(), 0u);
+  cr_assert_eq(mappings_in(base, end), 1u);
+  h.delete_span(sep1);
+  h.delete_span(sep2);
+  h.delete_span(sep3);
+  cr_assert(h.valid());
+}
+
+// The bitmap's run queries against a bit-by-bit model, on random bitmaps of short and long runs.
+Test(page_bitmap, run_queries_match_a_bit_by_bit_model) {
+  uint64_t x = 88172645463325252ull;
+  auto rnd = [&x] {
+    x ^= x << 13, x ^= x >> 7, x ^= x << 17;
+    return x;
+  };
+  unsigned rests_told[2] = {};
+  for (int round = 0; round < 300; ++round) {
+    PageBitmap b;
+    bool bit[kPagesPerHugePage] = {};
+    for (uint32_t i = 0; i < kPagesPerHugePage;) {  // runs of 1..(round % 60 + 1) bits
+      uint32_t len = 1 + static_cast<uint32_t>(rnd() % (round % 60 + 1));
+      if (len > kPagesPerHugePage - i) len = kPagesPerHugePage - i;
+      if (rnd() % 2 == 0) {
+        b.set_range(i, len);
+        for (uint32_t k = i; k < i + len; ++k) bit[k] = true;
+      }
+      i += len;
+    }
+    for (int q = 0; q < 20; ++q) {
+      uint32_t i = static_cast<uint32_t>(rnd() % kPagesPerHugePage);
+      uint32_t room = kPagesPerHugePage - i;
+      uint32_t n = 1 + static_cast<uint32_t>(rnd() % (q % 2 == 0 && room > 8 ? 8 : room));
+      bool any = false, all = true;
+      for (uint32_t k = i; k < i + n; ++k) any |= bit[k], all &= bit[k];
+      cr_assert_eq(b.any_range(i, n), any, "any_range(%u, %u)", i, n);
+      cr_assert_eq(b.all_range(i, n), all, "all_range(%u, %u)", i, n);
+      if (!bit[i]) {
+        uint32_t lo = i, hi = i;
+        while (lo > 0 && !bit[lo - 1]) --lo;
+        while (hi < kPagesPerHugePage && !bit[hi]) ++hi;
+        cr_assert_eq(b.clear_run_at(i), hi - lo, "clear_run_at(%u)", i);
+      }
+      uint32_t want = kPagesPerHugePage + 1, at = PageBitmap::kNone;
+      for (uint32_t k = 0; k < kPagesPerHugePage;) {
+        if (bit[k]) {
+          ++k;
+          continue;
+        }
+        uint32_t e = k;
+        while (e < kPagesPerHugePage && !bit[e]) ++e;
+        if (e - k >= n && e - k < want) want = e - k, at = k;
+        k = e;
+      }
+      uint32_t len = 0, rest = 0;
+      cr_assert_eq(b.find_best_clear_run(n, &len, &rest), at, "find_best_clear_run(%u)", n);
+      if (at == PageBitmap::kNone) continue;
+      cr_assert_eq(len, want);
+      ++rests_told[rest != PageBitmap::kNone];
+      PageBitmap taken = b;
+      taken.set_range(at, n);
+      if (rest != PageBitmap::kNone)
+        cr_assert_eq(rest, taken.longest_clear_run(), "what is left after taking %u at %u", n, at);
+    }
+  }
+  cr_assert(rests_told[0] > 100 && rests_told[1] > 100, "both cases ran: %u %u", rests_told[0],
+            rests_told[1]);
+}
+
+// The filler keeps used_pages and longest_free incrementally: random runs allocated and freed
+// in a few hugepages, valid() (which recounts both) after every step.
+Test(filler, incremental_counts_stay_exact_under_random_churn) {
+  TestOs os;
+  Heap h(&os, small_arenas());
+  uint64_t x = 0x9e3779b97f4a7c15ull;
+  auto rnd = [&x] {
+    x ^= x << 13, x ^= x >> 7, x ^= x << 17;
+    return x;
+  };
+  std::vector<Span *> live;
+  for (int step = 0; step < 3000; ++step) {
+    if (live.size() < 40 || rnd() % 2 == 0) {
+      uint32_t n = 1 + static_cast<uint32_t>(rnd() % (rnd() % 4 == 0 ? 120 : 8));
+      Span *s = h.new_span(n, 0);
+      cr_assert_not_null(s);
+      live.push_back(s);
+    } else {
+      size_t k = rnd() % live.size();
+      h.delete_span(live[k]);
+      live[k] = live.back();
+      live.pop_back();
+    }
+    cr_assert(h.filler().valid(), "step %d", step);
+  }
+  for (Span *s : live) h.delete_span(s);
+  cr_assert(h.valid());
+  cr_assert_eq(h.stats().filler_hugepages, 0u);
+}
