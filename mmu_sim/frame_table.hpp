@@ -72,8 +72,9 @@ class FrameTable {
     return p;
   }
 
-  // The frame the policy would evict next, if the policy can tell cheaply (an optional
-  // next_victim_hint() on the policy), else frames(): only a hint to prefetch with.
+  // A frame the policy will evict soon (the next victim, or one a few victims later: LRU names
+  // the fourth), if the policy can tell cheaply (an optional next_victim_hint() on the policy),
+  // else frames(): only a hint to prefetch with.
   uint32_t next_victim_hint() const {
     if constexpr (requires { policy_.next_victim_hint(); })
       return policy_.next_victim_hint();
