@@ -55,10 +55,12 @@ class FrameTable {
       p.frame = released_.back();
       released_.pop_back();
       ++used_;
+      in_use_[p.frame / 64] |= uint64_t{1} << (p.frame % 64);
     } else if (fresh_ < n_) {
       p.frame = fresh_++;
       ++used_;
-    } else {
+      in_use_[p.frame / 64] |= uint64_t{1} << (p.frame % 64);
+    } else {  // the victim's frame stays in use
       p.frame = policy_.victim(page_key, t);
       HPMM_CHECK(p.frame < n_ && in_use(p.frame), "FrameTable: the policy chose a free frame");
       p.evicted = true;
@@ -67,7 +69,6 @@ class FrameTable {
       if (next < n_) __builtin_prefetch(&owner_[next]);  // read at the next eviction
     }
     owner_[p.frame] = page_key;
-    in_use_[p.frame / 64] |= uint64_t{1} << (p.frame % 64);
     policy_.on_fill(p.frame, page_key, t);
     return p;
   }
