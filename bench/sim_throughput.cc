@@ -30,6 +30,7 @@
 //            PTEs of 1 Mi pages (8 MiB) and on the victim's scattered per-frame records (prefetched
 //            a fault ahead where the policy names its next victim).  20 M/s (~150 cycles) would
 //            need ~300 instructions: per-set packed ages in the L2, one record per frame.
+#include <algorithm>
 #include <bit>
 #include <cstdio>
 #include <cstdlib>
@@ -90,23 +91,36 @@ class UniformSource final : public AccessSource {
         mask_(std::has_single_bit(pages) ? pages - 1 : 0),
         total_(total),
         state_(seed * 0x9E3779B97F4A7C15ull) {}
+  // The generator's state in a local and the count fixed before the loop, so the loop is the
+  // xorshift and the store (the same stream as one access at a time).
   size_t next(std::span<Access> out) override {
-    size_t n = 0;
-    for (; n < out.size() && done_ < total_; ++n, ++done_) {
-      state_ ^= state_ << 13;
-      state_ ^= state_ >> 7;
-      state_ ^= state_ << 17;
-      // x mod pages: a mask for a power of two (the same value, without a 64-bit division).
-      const uint64_t page = mask_ ? (state_ & mask_) : state_ % pages_;
-      out[n] = {kBase + page * 4096 + ((state_ >> 52) << 3), 8,
-                (state_ >> 63) ? AccessKind::kStore : AccessKind::kLoad};
+    const size_t n = static_cast<size_t>(std::min<uint64_t>(out.size(), total_ - done_));
+    uint64_t x = state_;
+    Access *o = out.data();
+    if (mask_) {  // x mod pages: a mask for a power of two (the same value, no 64-bit division)
+      const uint64_t m = mask_;
+      for (size_t i = 0; i < n; ++i) o[i] = draw_with(x, [m](uint64_t v) { return v & m; });
+    } else {
+      const uint64_t p = pages_;
+      for (size_t i = 0; i < n; ++i) o[i] = draw_with(x, [p](uint64_t v) { return v % p; });
     }
+    state_ = x;
+    done_ += n;
     return n;
   }
   const std::string &error() const override { return error_; }
   std::string describe() const override { return "uniform"; }
 
  private:
+  // One step of the xorshift in x, then the access it draws; page_of maps the new x to a page.
+  template <class PageOf>
+  static Access draw_with(uint64_t &x, PageOf page_of) {
+    x ^= x << 13;
+    x ^= x >> 7;
+    x ^= x << 17;
+    return {kBase + page_of(x) * 4096 + ((x >> 52) << 3), 8,
+            (x >> 63) ? AccessKind::kStore : AccessKind::kLoad};
+  }
   static constexpr uint64_t kBase = 0x10000000000ull;
   uint64_t pages_, mask_, total_, done_ = 0, state_;  // mask_: pages - 1 for a power of two
   std::string error_;

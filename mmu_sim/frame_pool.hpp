@@ -181,7 +181,8 @@ class FramePool {
     d = {pte, value};
   }
 
-  // Unmaps the page in frame; returns whether it was written back.
+  // Unmaps the page in frame for fault_in, which gives the frame its new page's metadata next;
+  // returns whether the page was written back.
   bool evict(uint32_t frame) {
     Pte *v = meta_[frame].pte;
     uint64_t slot = meta_[frame].slot;
@@ -196,7 +197,7 @@ class FramePool {
       }
     }
     defer(v, slot != kNoSlot ? Pte::swapped_out(slot, size_) : Pte{});
-    meta_[frame] = {nullptr, kNoSlot};
+    // meta_[frame] is the incoming page's as soon as evict returns (fault_in): no reset here.
     dirty_[frame / 64] &= ~(uint64_t{1} << (frame % 64));
     return dirty;
   }

@@ -55,10 +55,12 @@ class FrameTable {
       p.frame = released_.back();
       released_.pop_back();
       ++used_;
+      in_use_[p.frame / 64] |= uint64_t{1} << (p.frame % 64);
     } else if (fresh_ < n_) {
       p.frame = fresh_++;
       ++used_;
-    } else {
+      in_use_[p.frame / 64] |= uint64_t{1} << (p.frame % 64);
+    } else {  // the victim's frame stays in use
       p.frame = policy_.victim(page_key, t);
       HPMM_CHECK(p.frame < n_ && in_use(p.frame), "FrameTable: the policy chose a free frame");
       p.evicted = true;
@@ -67,13 +69,13 @@ class FrameTable {
       if (next < n_) __builtin_prefetch(&owner_[next]);  // read at the next eviction
     }
     owner_[p.frame] = page_key;
-    in_use_[p.frame / 64] |= uint64_t{1} << (p.frame % 64);
     policy_.on_fill(p.frame, page_key, t);
     return p;
   }
 
-  // The frame the policy would evict next, if the policy can tell cheaply (an optional
-  // next_victim_hint() on the policy), else frames(): only a hint to prefetch with.
+  // A frame the policy will evict soon (the next victim, or one a few victims later: LRU names
+  // the fourth), if the policy can tell cheaply (an optional next_victim_hint() on the policy),
+  // else frames(): only a hint to prefetch with.
   uint32_t next_victim_hint() const {
     if constexpr (requires { policy_.next_victim_hint(); })
       return policy_.next_victim_hint();

@@ -618,7 +618,8 @@ class MmuCore final : public MmuImpl {
   }
 
   Xlat walk(uint64_t va, bool write, uint64_t t) {
-    const PageSize size = regions_.size_at(VirtAddr(va));
+    // One size in use: every address has it (no region lookup).
+    const PageSize size = multi_size_ ? regions_.size_at(VirtAddr(va)) : tlb_.size(0);
     const uint64_t base = va & ~(bytes_of(size).value - 1);
     ++s_.l1_by_size[index_of(size)].misses;
     ++s_.walks;

@@ -20,7 +20,7 @@ namespace hpmm::sim {
 
 class LruPolicy {
  public:
-  LruPolicy(uint32_t nframes, uint64_t /*seed*/) : recency_(checked(nframes)) {}
+  LruPolicy(uint32_t nframes, uint64_t /*seed*/) : n_(checked(nframes)), recency_(n_) {}
 
   void on_fill(uint32_t frame, uint64_t /*key*/, uint64_t /*t*/) { recency_.push_front(frame); }
   void on_access(uint32_t frame, uint64_t /*t*/) { recency_.move_to_front(frame); }
@@ -28,14 +28,22 @@ class LruPolicy {
     HPMM_CHECK(!recency_.empty(), "LruPolicy::victim: no frame holds a page");
     uint32_t f = recency_.back();
     recency_.remove(f);
-    // The next victim is the new back, whose links remove() just wrote; its removal will write
-    // the links of its predecessor, a cold line under a fault-heavy load: fetch it now.
-    recency_.prefetch(recency_.prev(recency_.back()));
+    // The next victims are the new back and the frames before it, in order.  Their links are
+    // read now (in cache: each was fetched at an earlier victim), the links of the one after
+    // them are fetched, and that frame is the hint, so the pool fetches its metadata kHintAhead
+    // faults before it is evicted (one fault ahead did not hide the misses: LRU's victims are
+    // scattered frames, where FIFO's and clock's are consecutive).
+    uint32_t x = recency_.back();
+    for (uint32_t i = 1; i < kHintAhead && x != n_; ++i) x = recency_.prev(x);
+    hint_ = x;
+    recency_.prefetch(x);
     return f;
   }
-  // The frame victim() would choose next if nothing is referenced before (n when none holds a
-  // page): a hint for the pool to prefetch that frame's metadata.  Changes nothing.
-  uint32_t next_victim_hint() const { return recency_.back(); }
+  // After a victim: the frame victim() will choose kHintAhead victims later if nothing is
+  // referenced, filled or freed before (n when there is none): a hint for the pool to prefetch
+  // that frame's metadata with.  Changes nothing.
+  static constexpr uint32_t kHintAhead = 4;
+  uint32_t next_victim_hint() const { return hint_; }
   void on_free(uint32_t frame) { recency_.remove(frame); }
 
   bool tracks(uint32_t frame) const { return recency_.contains(frame); }
@@ -48,7 +56,9 @@ class LruPolicy {
     return n;
   }
 
+  uint32_t n_;
   FrameList recency_;
+  uint32_t hint_ = n_;  // set by victim(): a frame, or n (none)
 };
 
 static_assert(PageReplacementPolicy<LruPolicy>);
