@@ -57,7 +57,8 @@ class CentralFreeList {
     uint64_t batch_bytes = uint64_t{kSizeClasses[cls].batch} * kSizeClasses[cls].size;
     uint64_t slots = (256 * 1024) / batch_bytes;
     max_slots_ = static_cast<uint32_t>(slots < 2 ? 2 : slots > kSlots ? kSlots : slots);
-    bucket_mult_ = (kBuckets << 16) / kSizeClasses[cls].objects;
+    objects_ = kSizeClasses[cls].objects;
+    bucket_mult_ = (kBuckets << 16) / objects_;
   }
 
   SpinLock &lock() { return lock_; }
@@ -248,7 +249,7 @@ class CentralFreeList {
   // list (or on one at all, if it was full) and gives it to the page heap when every object is
   // back.
   void settle(Span *s, uint32_t old_free) {
-    const uint32_t objects = kSizeClasses[cls_].objects;
+    const uint32_t objects = objects_;
     uint32_t nb = bucket_at(objects - s->nfree);
     if (old_free == 0) {
       link(s, nb);
@@ -283,7 +284,7 @@ class CentralFreeList {
 
   // The bucket of a span with a objects in use, and of span s.
   uint32_t bucket_at(uint32_t a) const { return (a * bucket_mult_) >> 16; }
-  uint32_t bucket_of(const Span *s) const { return bucket_at(s->objects() - s->nfree); }
+  uint32_t bucket_of(const Span *s) const { return bucket_at(objects_ - s->nfree); }
 
   void link(Span *s, uint32_t b) {
     s->prev = nullptr;
@@ -306,6 +307,7 @@ class CentralFreeList {
   SpinLock lock_;
   uint32_t cls_ = 0;
   uint32_t max_slots_ = 0;
+  uint32_t objects_ = 0;  // objects per span of this class
   uint32_t bucket_mult_ = 0;
   uint32_t bucket_mask_ = 0;  // bit b set iff lists_[b] != nullptr
   PageHeap<Os> *heap_ = nullptr;
