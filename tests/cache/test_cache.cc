@@ -97,14 +97,117 @@ Test(central, partial_runs_through_the_transfer_cache_up_to_a_bound) {
     more.push_back(o);
   }
   cr_assert_eq(cl.in_transfer(), 0u);
-  uint64_t in_spans = cl.free_in_spans();
+  uint64_t in_spans = cl.free_in_spans(), spans = cl.spans();
   for (void *o : more) cl.insert_range(o, o, 1);
   cr_assert_leq(cl.in_transfer() * size, CentralFreeList<TestOs>::kPartialBytes);
-  cr_assert_gt(cl.free_in_spans(), in_spans, "the rest went back to its span");
-  cr_assert_eq(cl.in_transfer() + cl.free_in_spans() - in_spans, fit);
+  cr_assert_lt(cl.in_transfer(), fit, "the rest went back to its spans");
+  uint64_t emptied = (spans - cl.spans()) * kSizeClasses[cls].objects;  // went to the page heap
+  cr_assert_eq(cl.in_transfer() + cl.free_in_spans() + emptied - in_spans, fit);
   cr_assert(a.valid());
   cl.drain();
   cr_assert_eq(cl.spans(), 0u);
+}
+
+// Objects come from the fullest span first, so a lightly used span is left alone, empties, and
+// goes back to the page heap at once.
+Test(central, the_fullest_span_serves_and_a_light_one_empties) {
+  TestOs os;
+  Alloc a(&os, test_config());
+  uint32_t cls = size_class_of(100);
+  uint32_t n = kSizeClasses[cls].objects;
+  CentralFreeList<TestOs> &cl = a.central(cls);
+  std::vector<void *> objs;
+  for (uint32_t i = 0; i < 3 * n; ++i) {
+    void *o;
+    cr_assert_eq(cl.remove_range(&o, &o, 1), 1u);
+    objs.push_back(o);
+  }
+  cr_assert_eq(cl.spans(), 3u);
+  cr_assert_eq(cl.free_in_spans(), 0u, "three full spans");
+  std::vector<std::vector<void *>> by_span;  // objects of the three spans, in span order
+  std::vector<Span *> spans;
+  for (void *o : objs) {
+    Span *s = a.page_heap().span_of(o);
+    size_t k = 0;
+    while (k < spans.size() && spans[k] != s) ++k;
+    if (k == spans.size()) {
+      spans.push_back(s);
+      by_span.emplace_back();
+    }
+    by_span[k].push_back(o);
+  }
+  cr_assert_eq(spans.size(), 3u);
+  Span *full = spans[1];
+  for (void *o : by_span[2]) cl.insert_one(o);
+  cr_assert_eq(cl.spans(), 2u, "an empty span goes back to the page heap");
+  for (uint32_t i = 0; i < 10; ++i) cl.insert_one(by_span[1][i]);  // n - 10 in use
+  for (uint32_t i = 2; i < n; ++i) cl.insert_one(by_span[0][i]);   // 2 in use, freed last
+  cr_assert(cl.valid());
+  for (uint32_t i = 0; i < 10; ++i) {
+    void *o;
+    cr_assert_eq(cl.remove_range(&o, &o, 1), 1u);
+    cr_assert_eq(a.page_heap().span_of(o), full, "object %u from the fullest span", i);
+  }
+  cr_assert(cl.valid());
+  cl.insert_one(by_span[0][0]);
+  cl.insert_one(by_span[0][1]);
+  cr_assert_eq(cl.spans(), 1u, "the light span emptied and went back to the page heap");
+  cr_assert_eq(cl.free_in_spans(), 0u, "the full one is full again");
+  cr_assert(a.valid());
+  for (void *o : by_span[1]) cl.insert_one(o);
+  cr_assert_eq(cl.spans(), 0u);
+}
+
+// Runs that sat in the transfer cache through a whole interval of kIdleOps transfers (below its
+// low-water mark) go back to their spans, so a span they fill goes to the page heap.
+Test(central, idle_runs_go_back_to_spans) {
+  TestOs os;
+  Alloc a(&os, test_config());
+  uint32_t cls = size_class_of(1024);  // 8 objects a span: a run of one span is a partial run
+  uint32_t n = kSizeClasses[cls].objects;
+  constexpr uint32_t kOps = CentralFreeList<TestOs>::kIdleOps;
+  cr_assert(n < kSizeClasses[cls].batch && 2 * n * 1024 <= CentralFreeList<TestOs>::kPartialBytes);
+  CentralFreeList<TestOs> &cl = a.central(cls);
+  void *h1, *t1, *h2, *t2;
+  cr_assert_eq(cl.remove_range(&h1, &t1, n), n);  // transfer 1: a whole span
+  cr_assert_eq(cl.remove_range(&h2, &t2, n), n);  // 2: another
+  cl.insert_range(h1, t1, n);                     // 3: run 1 parked at the bottom
+  cr_assert_eq(cl.spans(), 2u);
+  uint32_t ops = 3;
+  bool run2_in = false;
+  auto trade_run2 = [&](uint32_t until) {  // run 2 in and out on top of run 1
+    for (; ops < until; ++ops) {
+      if (run2_in) {
+        void *h, *t;
+        cr_assert_eq(cl.remove_range(&h, &t, n), n);
+        cr_assert_eq(h, h2, "run 2 comes back whole");
+      } else {
+        cl.insert_range(h2, t2, n);
+      }
+      run2_in = !run2_in;
+    }
+  };
+  uint64_t free0 = cl.free_in_spans();
+  cr_assert_eq(free0, 0u, "two spans, both handed out");
+  trade_run2(kOps);  // the first interval: run 1 was not there all along (low water 0)
+  cr_assert_eq(cl.in_transfer(), n + (run2_in ? n : 0));
+  cr_assert_eq(cl.free_in_spans(), free0, "nothing released after an interval without idle runs");
+  trade_run2(2 * kOps);  // run 1 idle for a whole interval
+  cr_assert_eq(cl.in_transfer(), run2_in ? n : 0u, "the idle run went to its spans");
+  cr_assert_eq(cl.spans(), 1u, "its span emptied and went to the page heap");
+  cr_assert_eq(cl.free_in_spans(), free0);
+  cr_assert(cl.valid());
+  trade_run2(3 * kOps);  // run 2 is busy: it stays
+  cr_assert_eq(cl.in_transfer(), run2_in ? n : 0u);
+  cr_assert_eq(cl.spans(), 1u);
+  if (run2_in) {
+    void *h, *t;
+    cr_assert_eq(cl.remove_range(&h, &t, n), n);
+  }
+  cl.insert_range(h2, t2, n);
+  cl.drain();
+  cr_assert_eq(cl.spans(), 0u);
+  cr_assert(a.valid());
 }
 
 Test(thread_cache, slow_start_then_batches_and_bounded_bytes) {
