@@ -114,12 +114,15 @@ class MmuCore final : public MmuImpl {
       for (size_t i = 0; i < kAhead && i < batch.size(); ++i) prefetch_pte(batch[i].addr);
     if (!multi_size_) {
       const bool fast = tlb_.size(0) == PageSize::k4K && tlb_.l1(tlb_.size(0)).probe().fast();
-      if (fast)
-        t = pf ? run_one_size<true, true>(batch, t, stores, others)
-               : run_one_size<false, true>(batch, t, stores, others);
+      if (fast && touch_every_)
+        t = pf ? run_one_size<true, true, true>(batch, t, stores, others)
+               : run_one_size<false, true, true>(batch, t, stores, others);
+      else if (fast)
+        t = pf ? run_one_size<true, true, false>(batch, t, stores, others)
+               : run_one_size<false, true, false>(batch, t, stores, others);
       else
-        t = pf ? run_one_size<true, false>(batch, t, stores, others)
-               : run_one_size<false, false>(batch, t, stores, others);
+        t = pf ? run_one_size<true, false, true>(batch, t, stores, others)
+               : run_one_size<false, false, true>(batch, t, stores, others);
     } else {
       t = run_sizes(batch, t, pf, stores, others);
     }
@@ -138,8 +141,10 @@ class MmuCore final : public MmuImpl {
   // and read back after.  Returns the next translation's index.  Counts exactly as run_sizes()
   // does.  kPf: prefetch the PTEs ahead (a loop of its own, so a hit-heavy batch does not test it
   // per access).  kFast: 4 KiB pages and the L1 of the usual shape (Probe::fast()): the page
-  // number is the tag, and the set search tests nothing about the shape.
-  template <bool kPf, bool kFast>
+  // number is the tag, a set is one line, and the search is one compare of the tags' low halves
+  // and a test of the one candidate's high half; kEvery (with kFast): touch_every_ (without kFast
+  // the loop tests touch_every_).
+  template <bool kPf, bool kFast, bool kEvery>
   HPMM_INLINE uint64_t run_one_size(std::span<const Access> batch, uint64_t t, uint64_t &stores_out,
                                     uint64_t &others_out) {
     const PageSize size = tlb_.size(0);
@@ -148,20 +153,21 @@ class MmuCore final : public MmuImpl {
     const typename TlbArray<TR>::Probe p = l1.probe();
     FramePool<PR, SW> &pool = *pool_[index_of(size)];
     const auto touch = page_hot(pool);
-    const bool every = touch_every_;
+    const bool every = kFast ? kEvery : touch_every_;
     const uint64_t va_mask = va_mask_;
-    uint64_t memo_page = memo_page_, memo_slot = memo_ref_ >> 2;
+    uint64_t memo_page = memo_page_;
+    uint32_t *memo_data = memo_entry(memo_ref_);
     typename TlbArray<TR>::Hot th = l1.hot();
     uint64_t stores = 0, others = 0;
     // Before and after a call out of the hit path.
     auto out = [&] {
       memo_page_ = memo_page;
-      memo_ref_ = memo_slot << 2 | index_of(size);
+      memo_ref_ = reinterpret_cast<uintptr_t>(memo_data) | index_of(size);
       l1.hot_out(th);
     };
     auto in = [&] {
       memo_page = memo_page_;
-      memo_slot = memo_ref_ >> 2;
+      memo_data = memo_entry(memo_ref_);
       th = l1.hot();
     };
     const Access *const e = batch.data() + batch.size();
@@ -186,22 +192,26 @@ class MmuCore final : public MmuImpl {
       const uint64_t tt = t++;
       const uint64_t page = va >> 12;
       if (page != memo_page) {
-        uint32_t set, way;
-        uint64_t slot;
         if constexpr (kFast) {  // vpn == page
-          set = p.set_small(page);
-          const unsigned m = p.match4(set, page);
-          if (HPMM_UNLIKELY(m == 0)) {
-            out();
-            miss(va, k != 0, tt);
-            in();
-            continue;
+          const uint32_t set = p.set_small(page);
+          uint32_t *const ln = p.line(set);
+          const unsigned m = TlbGeometry::match_lo4(ln, 0, static_cast<uint32_t>(page));
+          unsigned way = static_cast<unsigned>(std::countr_zero(m));
+          if (HPMM_UNLIKELY(m == 0 || ln[4 + way] != static_cast<uint32_t>(page >> 32))) {
+            const int64_t s = m == 0 ? -1 : p.find(set, page);  // another candidate, or none
+            if (s < 0) {
+              out();
+              miss(va, k != 0, tt);
+              in();
+              continue;
+            }
+            way = static_cast<unsigned>(s - int64_t{set} * 4);
           }
-          way = static_cast<unsigned>(std::countr_zero(m));
-          slot = uint64_t{set} * 4 + way;
+          th.hit(set, way, uint64_t{set} * 4 + way);
+          memo_data = ln + 8 + way;
         } else {
           const uint64_t vpn = va >> shift;
-          set = p.set_of(vpn);
+          const uint32_t set = p.set_of(vpn);
           const int64_t s = p.find(set, vpn);
           if (HPMM_UNLIKELY(s < 0)) {
             out();
@@ -209,17 +219,15 @@ class MmuCore final : public MmuImpl {
             in();
             continue;
           }
-          slot = static_cast<uint64_t>(s);
-          way = static_cast<uint32_t>(slot - uint64_t{set} * p.ways);
+          th.hit(set, static_cast<uint32_t>(s - int64_t{set} * p.ways), static_cast<uint64_t>(s));
+          memo_data = p.data_at(set, s);
         }
-        th.hit(set, way, slot);
         memo_page = page;
-        memo_slot = slot;
       }
-      const uint64_t d = p.data[memo_slot];
-      const uint32_t frame = static_cast<uint32_t>(d >> 1);
+      const uint32_t d = *memo_data;
+      const uint32_t frame = d >> 1;
       if (HPMM_UNLIKELY(k > (d & 1))) {  // a store through a clean entry (k is 0 or 1 here)
-        p.data[memo_slot] = d | 1;
+        *memo_data = d | 1;
         pool.mark_dirty(frame);  // touches neither the TLB nor the memo
       }
       if (every) touch.touch(frame, tt);
@@ -567,28 +575,28 @@ class MmuCore final : public MmuImpl {
   HPMM_INLINE Xlat translate(uint64_t va, bool write, uint64_t &next_t, Hot &h) {
     const uint64_t t = next_t++;
     PageSize size;
-    int64_t slot;
+    uint32_t *d;
     if ((va >> 12) == h.memo_page) {
       size = static_cast<PageSize>(h.memo_ref & 3);
-      slot = static_cast<int64_t>(h.memo_ref >> 2);
+      d = memo_entry(h.memo_ref);
     } else {
-      slot = tlb_.probe_l1(va, &size);
-      if (HPMM_UNLIKELY(slot < 0)) {
+      d = tlb_.probe_l1(va, &size);
+      if (HPMM_UNLIKELY(d == nullptr)) {
         hot_out(h);
         const Xlat x = miss(va, write, t);
         h = hot_in();
         return x;
       }
       h.memo_page = va >> 12;
-      h.memo_ref = static_cast<uint64_t>(slot) << 2 | index_of(size);
+      h.memo_ref = reinterpret_cast<uintptr_t>(d) | index_of(size);
     }
     if (multi_size_) ++size_hits_[index_of(size)];
-    return hit(tlb_.l1(size).data(slot), size, write, t);
+    return hit(*d, size, write, t);
   }
 
   // A translation served by a TLB entry whose data is d.
-  HPMM_INLINE Xlat hit(uint64_t &d, PageSize size, bool write, uint64_t t) {
-    const uint32_t frame = static_cast<uint32_t>(d >> 1);
+  HPMM_INLINE Xlat hit(uint32_t &d, PageSize size, bool write, uint64_t t) {
+    const uint32_t frame = d >> 1;
     if (HPMM_UNLIKELY(write & !(d & 1))) {
       d |= 1;
       pool_[index_of(size)]->mark_dirty(frame);
@@ -597,20 +605,24 @@ class MmuCore final : public MmuImpl {
     return {frame, size};
   }
 
-  HPMM_INLINE void remember(uint64_t va, PageSize size, int64_t slot) {
+  HPMM_INLINE void remember(uint64_t va, PageSize size, uint32_t *d) {
     memo_page_ = va >> 12;
-    memo_ref_ = static_cast<uint64_t>(slot) << 2 | index_of(size);
+    memo_ref_ = reinterpret_cast<uintptr_t>(d) | index_of(size);
+  }
+  // The L1 data word a memo reference names.
+  HPMM_INLINE static uint32_t *memo_entry(uint64_t ref) {
+    return reinterpret_cast<uint32_t *>(static_cast<uintptr_t>(ref & ~uint64_t{3}));
   }
 
   [[gnu::noinline]] Xlat miss(uint64_t va, bool write, uint64_t t) {
     PageSize size;
     if (tlb_.has_l2()) {
-      const int64_t slot = tlb_.probe_l2_fill_l1(va, &size);
-      if (slot >= 0) {
+      uint32_t *d = tlb_.probe_l2_fill_l1(va, &size);
+      if (d != nullptr) {
         ++s_.l1_by_size[index_of(size)].misses;
         ++s_.l2.hits;
-        remember(va, size, slot);
-        return hit(tlb_.l1(size).data(slot), size, write, t);
+        remember(va, size, d);
+        return hit(*d, size, write, t);
       }
       ++s_.l2.misses;
     }
@@ -649,8 +661,8 @@ class MmuCore final : public MmuImpl {
     }
     pte->set_accessed(true);
     if (write) pool.mark_dirty(frame, pte);
-    const int64_t slot = tlb_.fill_from_walk(base, size, uint64_t{frame} << 1 | pte->dirty());
-    remember(va, size, slot);
+    uint32_t *d = tlb_.fill_from_walk(base, size, frame << 1 | uint32_t{pte->dirty()});
+    remember(va, size, d);
     return {frame, size};
   }
 
@@ -696,7 +708,8 @@ class MmuCore final : public MmuImpl {
   }
 
   // Memo of the last translation (see the file comment): the 4 KiB page number of its address
-  // (kNoMemo: none; no 4 KiB page number is that large) and its L1 entry, slot << 2 | size.
+  // (kNoMemo: none; no 4 KiB page number is that large) and its L1 entry: the address of its data
+  // word (4-byte aligned) | the size's index.
   static constexpr uint64_t kNoMemo = ~uint64_t{0};
   uint64_t memo_page_ = kNoMemo;
   uint64_t memo_ref_ = 0;

@@ -1,16 +1,23 @@
 // mmu_sim/tlb_array.hpp: one set-associative translation cache: sets x ways entries, any counts
-// (1536 = 128 x 12, or 12 sets), set = vpn mod sets.  Used for each L1 array, the unified L2 and
-// the page-walk caches.
+// (1536 = 128 x 12, or 12 sets), set = vpn mod sets.  Used for each L1 array and the unified L2.
 //
-// Layout: flat arrays indexed by slot = set * ways + way.
-//   tag[slot]   the key of the cached translation, or kInvalidTag (no real key equals it);
-//               tag[sets * ways + i], i < 3, is padding, always kInvalidTag (find() reads ahead)
-//   data[slot]  what the entry caches (the MMU stores frame << 1 | dirty)
-// Invariants (valid()): within a set the valid tags are distinct; the policy's state is valid.
-// A fill uses the lowest invalid way of the set if there is one, else the policy's victim; the
-// victim is dropped (nothing moves between levels).  Not thread-safe: one per simulated core.
+// Layout: one block of 32-bit words per set; lanes = ways rounded up to a multiple of 4:
+//   lo[lane], hi[lane]  the entry's tag in halves, tag = hi << 32 | lo; an invalid entry (and
+//                       every lane >= ways) holds lo = hi = 0xffffffff, i.e. kInvalidTag (no real
+//                       key equals it: keys are below 2^48)
+//   data[lane]          what the entry caches (the MMU stores frame << 1 | dirty; frames < 2^31)
+// block(set) = base + set * stride words, stride = 3 * lanes (16 for 4 ways: the base is 64-byte
+// aligned, so a set of the usual L1 is one cache line, with 16 spare bytes).  A search compares
+// the low halves 4 lanes at once (one SSE2 compare) and then the high half of each candidate:
+// keys that share a low half are rare, and handled exactly.
+// slot = set * ways + way names an entry (the policies index their state by it).
+// Invariants (valid()): within a set the valid tags are distinct; lanes >= ways are invalid; the
+// policy's state is valid.  A fill uses the lowest invalid way of the set if there is one, else
+// the policy's victim; the victim is dropped (nothing moves between levels).  Not thread-safe:
+// one per simulated core.
 #pragma once
 
+#include <algorithm>
 #include <bit>
 #include <cstdint>
 #include <vector>
@@ -52,6 +59,57 @@ class SetIndex {
   FastMod mod_;
 };
 
+// The blocks' geometry and the search of one set: plain data, which a batch loop copies into its
+// locals (registers) as a Probe.
+struct TlbGeometry {
+  uint32_t *base;   // block(0), 64-byte aligned
+  SetIndex index;   // vpn -> set
+  uint32_t ways;    // >= 1
+  uint32_t lanes;   // ways rounded up to a multiple of 4
+  uint32_t stride;  // words per block: 3 * lanes, or 16 when lanes == 4
+
+  HPMM_INLINE uint32_t set_of(uint64_t vpn) const { return index(vpn); }
+  HPMM_INLINE uint32_t *block(uint32_t set) const { return base + uint64_t{set} * stride; }
+  // The data word of slot, which lies in set.
+  HPMM_INLINE uint32_t *data_at(uint32_t set, int64_t slot) const {
+    return block(set) + 2 * lanes + static_cast<uint32_t>(slot - int64_t{set} * ways);
+  }
+  HPMM_INLINE uint64_t tag_at(uint32_t set, uint32_t lane) const {
+    const uint32_t *b = block(set);
+    return uint64_t{b[lanes + lane]} << 32 | b[lane];
+  }
+  // Bit i: lane first + i of block b holds the low half lo (first: a multiple of 4).
+  HPMM_INLINE static unsigned match_lo4(const uint32_t *b, uint32_t first, uint32_t lo) {
+#if defined(__SSE2__)
+    const __m128i v = _mm_load_si128(reinterpret_cast<const __m128i *>(b + first));
+    const __m128i e = _mm_cmpeq_epi32(v, _mm_set1_epi32(static_cast<int>(lo)));
+    return static_cast<unsigned>(_mm_movemask_ps(_mm_castsi128_ps(e)));
+#else
+    unsigned m = 0;
+    for (unsigned i = 0; i < 4; ++i) m |= unsigned{b[first + i] == lo} << i;
+    return m;
+#endif
+  }
+  // The slot holding tag in set, or -1.  Does not touch the replacement state.  The low halves
+  // are compared 4 lanes at a time into a mask (64 lanes per round; lanes >= ways masked off),
+  // then the candidates' high halves one by one (nearly always one candidate or none).
+  HPMM_INLINE int64_t find(uint32_t set, uint64_t tag) const {
+    const uint32_t *b = block(set);
+    const uint32_t lo = static_cast<uint32_t>(tag), hi = static_cast<uint32_t>(tag >> 32);
+    for (uint32_t first = 0; first < ways; first += 64) {
+      uint64_t m = 0;
+      const uint32_t end = std::min(lanes, first + 64);
+      for (uint32_t l = first; l < end; l += 4) m |= uint64_t{match_lo4(b, l, lo)} << (l - first);
+      if (ways - first < 64) m &= (uint64_t{1} << (ways - first)) - 1;
+      for (; m != 0; m &= m - 1) {
+        const uint32_t way = first + static_cast<uint32_t>(std::countr_zero(m));
+        if (b[lanes + way] == hi) return int64_t{set} * ways + way;
+      }
+    }
+    return -1;
+  }
+};
+
 template <TlbReplacementPolicy R>
 class TlbArray {
  public:
@@ -63,76 +121,44 @@ class TlbArray {
   TlbArray(TlbShape shape, uint64_t seed)
       : sets_(shape.sets),
         ways_(shape.ways),
-        index_(shape.sets),
-        way_mask_(shape.ways >= 64 ? ~uint64_t{0} : (uint64_t{1} << shape.ways) - 1),
-        tag_(shape.entries() + kPad, kInvalidTag),  // + the padding find() may read
-        data_(shape.entries(), 0),
+        store_(storage_words(shape), kInvalidHalf),
+        g_(geometry(store_, shape)),
         policy_(shape.sets, shape.ways, seed) {
-    HPMM_CHECK(shape.present(), "TlbArray: sets and ways must be >= 1");
+    for (uint32_t set = 0; set < sets_; ++set)
+      for (uint32_t l = 0; l < g_.lanes; ++l) g_.block(set)[2 * g_.lanes + l] = 0;
   }
+  TlbArray(const TlbArray &) = delete;  // g_ points into store_
+  TlbArray &operator=(const TlbArray &) = delete;
 
   uint32_t sets() const { return sets_; }
   uint32_t ways() const { return ways_; }
-  HPMM_INLINE uint32_t set_of(uint64_t vpn) const { return index_(vpn); }
+  HPMM_INLINE uint32_t set_of(uint64_t vpn) const { return g_.set_of(vpn); }
 
-  // The slot holding tag in set, or -1 (find_in below).  Does not touch the replacement state.
-  HPMM_INLINE int64_t find(uint32_t set, uint64_t tag) const {
-    return find_in(tag_.data(), ways_, way_mask_, set, tag);
-  }
+  // The slot holding tag in set, or -1.  Does not touch the replacement state.
+  HPMM_INLINE int64_t find(uint32_t set, uint64_t tag) const { return g_.find(set, tag); }
 
   // What find() reads, copied out of the array: a batch loop holds it in locals (registers), where
   // the members would be reloaded after every store through the policies' arrays (the compiler
   // cannot tell those stores from stores to the members).  Valid while the array lives: its
-  // vectors are sized once, in the constructor, and never reallocate.
-  struct Probe {
-    const uint64_t *tag;  // tag_.data()
-    uint64_t *data;       // data_.data()
-    SetIndex index;
-    uint32_t ways;
-    uint64_t way_mask;
-    HPMM_INLINE uint32_t set_of(uint64_t vpn) const { return index(vpn); }
-    HPMM_INLINE int64_t find(uint32_t set, uint64_t t) const {
-      return find_in(tag, ways, way_mask, set, t);
-    }
-    // The usual L1 shape: a power-of-two set count and 4 ways, the tags 16-byte aligned (as
-    // operator new aligns them; a set's 4 tags then fill two aligned 16-byte words).  Then set_of
-    // is a mask and the set search match4, without tests on the shape.
-    bool fast() const {
-      return index.pow2() && ways == 4 && reinterpret_cast<uintptr_t>(tag) % 16 == 0;
-    }
+  // storage is sized once, in the constructor, and never reallocates.
+  struct Probe : TlbGeometry {
+    // The usual L1 shape: a power-of-two set count and 4 ways.  Then set_of is a mask, and a set
+    // is one 64-byte line: lo in words 0..3, hi in 4..7, data in 8..11.
+    bool fast() const { return index.pow2() && ways == 4; }
     HPMM_INLINE uint32_t set_small(uint64_t vpn) const { return index.masked(vpn); }
-    // fast(): bit w set <=> way w of set holds t (0: absent).  Four 64-bit compares as eight
-    // 32-bit ones; a way matches when both its halves do (shufps gathers the low and the high
-    // halves).  Valid tags within a set are distinct: at most one bit is set.
+    HPMM_INLINE uint32_t *line(uint32_t set) const { return base + (uint64_t{set} << 4); }
+    // fast(): bit w set <=> way w of set holds t (0: absent).
     HPMM_INLINE unsigned match4(uint32_t set, uint64_t t) const {
-      const uint64_t *s = tag + uint64_t{set} * 4;
-#if defined(__SSE2__)
-      const __m128i k = _mm_set1_epi64x(static_cast<int64_t>(t));
-      const __m128i *v = reinterpret_cast<const __m128i *>(s);
-      const __m128 e0 = _mm_castsi128_ps(_mm_cmpeq_epi32(_mm_load_si128(v), k));
-      const __m128 e1 = _mm_castsi128_ps(_mm_cmpeq_epi32(_mm_load_si128(v + 1), k));
-      const __m128 lo = _mm_shuffle_ps(e0, e1, _MM_SHUFFLE(2, 0, 2, 0));
-      const __m128 hi = _mm_shuffle_ps(e0, e1, _MM_SHUFFLE(3, 1, 3, 1));
-      return static_cast<unsigned>(_mm_movemask_ps(_mm_and_ps(lo, hi)));
-#else
-      unsigned m = 0;
-      for (unsigned w = 0; w < 4; ++w) m |= unsigned{s[w] == t} << w;
-      return m;
-#endif
+      const int64_t s = find(set, t);
+      return s < 0 ? 0u : 1u << (s - int64_t{set} * 4);
     }
   };
-  Probe probe() {
-    return {tag_.data(), data_.data(), index_, ways_, way_mask_};
-  }
+  Probe probe() const { return {g_}; }
   // The policy's hit-path view (tlb_replacement.hpp): h.hit(set, way, slot) is on_hit(set, slot)
   // with the policy's state in locals; hot_out(h) before any other call on the array.
   using Hot = typename R::Hot;
-  HPMM_INLINE Hot hot() {
-    return policy_.hot();
-  }
-  HPMM_INLINE void hot_out(const Hot &h) {
-    policy_.hot_out(h);
-  }
+  HPMM_INLINE Hot hot() { return policy_.hot(); }
+  HPMM_INLINE void hot_out(const Hot &h) { policy_.hot_out(h); }
   // Tells the policy of a hit on slot of set (what lookup() does after find()).
   HPMM_INLINE void on_hit(uint32_t set, int64_t slot) {
     if constexpr (requires { policy_.on_hit_slot(uint64_t{}); })
@@ -147,112 +173,96 @@ class TlbArray {
     if (slot >= 0) on_hit(set, slot);
     return slot;
   }
-  uint64_t data(int64_t slot) const {
-    return data_[slot];
-  }
-  uint64_t &data(int64_t slot) {
-    return data_[slot];
-  }
+  // The data word of slot, in set (valid while the array lives).
+  HPMM_INLINE uint32_t *entry(uint32_t set, int64_t slot) { return g_.data_at(set, slot); }
+  // By slot alone (tests and reports: a division).
+  uint32_t data(int64_t slot) const { return *g_.data_at(set_of_slot(slot), slot); }
   uint64_t tag(int64_t slot) const {
-    return tag_[slot];
+    const uint32_t set = set_of_slot(slot);
+    return g_.tag_at(set, static_cast<uint32_t>(slot - int64_t{set} * ways_));
   }
 
   // Places tag (absent from the set) with its data; returns the slot and what it replaced.
-  int64_t fill(uint32_t set, uint64_t tag, uint64_t data, Evicted *evicted) {
+  int64_t fill(uint32_t set, uint64_t tag, uint32_t data, Evicted *evicted) {
     HPMM_ASSERT(find(set, tag) < 0 && tag != kInvalidTag);
-    const uint64_t base = uint64_t{set} * ways_;
+    uint32_t *b = g_.block(set);
+    const uint32_t lanes = g_.lanes;
     uint32_t way = ways_;
     if constexpr (!R::kVictimPrefersInvalid) {
       for (uint32_t w = 0; w < ways_; ++w)
-        if (tag_[base + w] == kInvalidTag) {
+        if ((b[w] & b[lanes + w]) == kInvalidHalf) {
           way = w;
           break;
         }
     }
     if (way == ways_) way = policy_.victim(set);
-    const uint64_t slot = base + way;
-    if (evicted) *evicted = {tag_[slot] != kInvalidTag, tag_[slot]};
-    tag_[slot] = tag;
-    data_[slot] = data;
+    if (evicted) {
+      const uint64_t old = g_.tag_at(set, way);
+      *evicted = {old != kInvalidTag, old};
+    }
+    b[way] = static_cast<uint32_t>(tag);
+    b[lanes + way] = static_cast<uint32_t>(tag >> 32);
+    b[2 * lanes + way] = data;
     policy_.on_fill(set, way);
-    return static_cast<int64_t>(slot);
+    return int64_t{set} * ways_ + way;
   }
 
   // Removes tag from set if present; returns whether it was.
   bool invalidate(uint32_t set, uint64_t tag) {
-    int64_t slot = find(set, tag);
+    const int64_t slot = find(set, tag);
     if (slot < 0) return false;
-    tag_[slot] = kInvalidTag;
-    policy_.on_invalidate(set, static_cast<uint32_t>(slot - int64_t{set} * ways_));
+    const uint32_t way = static_cast<uint32_t>(slot - int64_t{set} * ways_);
+    uint32_t *b = g_.block(set);
+    b[way] = b[g_.lanes + way] = kInvalidHalf;
+    policy_.on_invalidate(set, way);
     return true;
   }
 
   uint64_t valid_entries() const {
     uint64_t n = 0;
-    for (uint64_t t : tag_) n += t != kInvalidTag;  // the padding entry never counts
+    for (uint32_t set = 0; set < sets_; ++set)
+      for (uint32_t w = 0; w < ways_; ++w) n += g_.tag_at(set, w) != kInvalidTag;
     return n;
   }
 
   bool valid() const {
-    const uint64_t n = uint64_t{sets_} * ways_;
-    if (tag_.size() != n + kPad || data_.size() != n) return false;
-    for (uint64_t i = n; i < tag_.size(); ++i)
-      if (tag_[i] != kInvalidTag) return false;  // the padding
-    for (uint64_t base = 0; base < n; base += ways_)
-      for (uint32_t i = 0; i < ways_; ++i)
+    if (reinterpret_cast<uintptr_t>(g_.base) % 64 != 0 || g_.ways != ways_ ||
+        g_.lanes != align_up(ways_, 4) || g_.stride < 3 * g_.lanes ||
+        g_.base + uint64_t{sets_} * g_.stride > store_.data() + store_.size())
+      return false;
+    for (uint32_t set = 0; set < sets_; ++set) {
+      for (uint32_t l = ways_; l < g_.lanes; ++l)
+        if (g_.tag_at(set, l) != kInvalidTag) return false;  // lanes past the ways
+      for (uint32_t i = 0; i < ways_; ++i) {
+        const uint64_t t = g_.tag_at(set, i);
+        if (t == kInvalidTag) continue;
+        if ((t >> 32) == kInvalidHalf) return false;  // a key's high half is never all ones
         for (uint32_t j = i + 1; j < ways_; ++j)
-          if (tag_[base + i] != kInvalidTag && tag_[base + i] == tag_[base + j]) return false;
+          if (g_.tag_at(set, j) == t) return false;
+      }
+    }
     return policy_.valid();
   }
 
  private:
-  // The slot holding tag in set, or -1.  Does not touch the replacement state.  Scans every way
-  // without an early exit or a branch per way: the trip count is always `ways`, so the only
-  // branch that depends on the data is hit-or-miss (random hits over the ways would otherwise
-  // mispredict).  Two ways per step with SSE2 (x86-64's baseline): a 64-bit compare is two 32-bit
-  // compares and'ed with their swapped halves; the match bits gather in a mask.  Sets of up to 4
-  // ways always compare 4.  tags has kPad padding entries at its end (kInvalidTag), so the
-  // compares may run up to 3 ways past the last set; bits past `ways` are cleared.  Valid tags
-  // within a set are distinct: at most one bit is set.
-  HPMM_INLINE static int64_t find_in(const uint64_t *tags, uint32_t ways, uint64_t way_mask,
-                                     uint32_t set, uint64_t tag) {
-    const uint64_t base = uint64_t{set} * ways;
-    const uint64_t *t = tags + base;
-    if (HPMM_UNLIKELY(ways > 64)) return find_wide(t, ways, base, tag);
-    uint64_t match = 0;
-#if defined(__SSE2__)
-    const __m128i k = _mm_set1_epi64x(static_cast<int64_t>(tag));
-    auto pair = [&](uint32_t w) {  // bits 0, 1: t[w] == tag, t[w + 1] == tag
-      const __m128i e =
-          _mm_cmpeq_epi32(_mm_loadu_si128(reinterpret_cast<const __m128i *>(t + w)), k);
-      const __m128i both = _mm_and_si128(e, _mm_shuffle_epi32(e, 0xB1));
-      return uint64_t{static_cast<uint32_t>(_mm_movemask_pd(_mm_castsi128_pd(both)))};
-    };
-    if (ways <= 4) {  // the usual L1 shapes: no loop
-      match = (pair(0) | pair(2) << 2) & way_mask;
-    } else {
-      for (uint32_t w = 0; w < ways; w += 2) match |= pair(w) << w;
-      match &= way_mask;
-    }
-#else
-    for (uint32_t w = 0; w < ways; ++w) match |= uint64_t{t[w] == tag} << w;
-#endif
-    return match ? static_cast<int64_t>(base) + std::countr_zero(match) : -1;
+  static constexpr uint32_t kInvalidHalf = ~uint32_t{0};
+  uint32_t set_of_slot(int64_t slot) const { return static_cast<uint32_t>(slot / ways_); }
+  static uint32_t lanes_of(TlbShape s) { return static_cast<uint32_t>(align_up(s.ways, 4)); }
+  static uint32_t stride_of(TlbShape s) { return lanes_of(s) == 4 ? 16 : 3 * lanes_of(s); }
+  // The blocks, and 15 spare words: the base is rounded up to 64 bytes inside the vector.
+  static uint64_t storage_words(TlbShape s) {
+    HPMM_CHECK(s.present(), "TlbArray: sets and ways must be >= 1");
+    return uint64_t{s.sets} * stride_of(s) + 15;
   }
-  // find() for sets of more than 64 ways (a mask cannot hold them).
-  [[gnu::noinline]] static int64_t find_wide(const uint64_t *t, uint32_t ways, uint64_t base,
-                                             uint64_t tag) {
-    int64_t slot = -1;
-    for (uint32_t w = 0; w < ways; ++w) slot = t[w] == tag ? static_cast<int64_t>(base + w) : slot;
-    return slot;
+  static TlbGeometry geometry(std::vector<uint32_t> &store, TlbShape s) {
+    uint32_t *base = store.data();
+    base += (64 - reinterpret_cast<uintptr_t>(base) % 64) % 64 / sizeof(uint32_t);
+    return {base, SetIndex(s.sets), s.ways, lanes_of(s), stride_of(s)};
   }
 
-  static constexpr uint64_t kPad = 3;  // tag_ entries past the last set (see find)
   uint32_t sets_, ways_;
-  SetIndex index_;
-  uint64_t way_mask_;  // bits 0 .. min(ways, 64) - 1
-  std::vector<uint64_t> tag_;
-  std::vector<uint64_t> data_;
+  std::vector<uint32_t> store_;  // the blocks, from g_.base
+  TlbGeometry g_;
   R policy_;
 };
 

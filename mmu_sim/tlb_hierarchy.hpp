@@ -3,8 +3,8 @@
 //
 // Keys: an L1 array of size s is tagged by vpn = va >> shift(s); the L2 by vpn << 2 | index_of(s)
 // so pages of different sizes never alias; every array's set is vpn mod sets.
-// Entries cache data = frame << 1 | D (the dirty bit as it was when the entry was filled, or set
-// by a write through the entry).
+// Entries cache data = frame << 1 | D, 32 bits (frames < 2^31; D: the dirty bit as it was when
+// the entry was filled, or set by a write through the entry).
 // Fill rules (DESIGN.md): an L2 hit fills the L1 array of the page's size; a walk fills the L2 and
 // the L1; an L1 victim is dropped, never moved to the L2 (the L2 is not inclusive either: its
 // victim's L1 copy stays).  A shootdown removes a page's entry from its L1 array and from the L2.
@@ -48,42 +48,47 @@ class TlbHierarchy {
   const TlbArray<R> &l2() const { return *l2_; }
   static uint64_t l2_tag(uint64_t vpn, PageSize s) { return vpn << 2 | index_of(s); }
 
-  // Probes the L1 arrays of the sizes in use; on a hit returns the slot and sets *size.
-  HPMM_INLINE int64_t probe_l1(uint64_t va, PageSize *size) {
+  // Probes the L1 arrays of the sizes in use; on a hit returns the entry's data word (valid while
+  // the TLB lives) and sets *size; else null.
+  HPMM_INLINE uint32_t *probe_l1(uint64_t va, PageSize *size) {
     for (int i = 0; i < count_; ++i) {
       TlbArray<R> &a = *order_[i];
       const uint64_t vpn = va >> shift_[i];
-      int64_t slot = a.lookup(a.set_of(vpn), vpn);
+      const uint32_t set = a.set_of(vpn);
+      const int64_t slot = a.lookup(set, vpn);
       if (slot >= 0) {
         *size = sizes_[i];
-        return slot;
+        return a.entry(set, slot);
       }
     }
-    return -1;
+    return nullptr;
   }
 
-  // Probes the L2 for every size in use; on a hit fills the L1 and returns its slot there.
-  int64_t probe_l2_fill_l1(uint64_t va, PageSize *size) {
+  // Probes the L2 for every size in use; on a hit fills the L1 and returns its data word there.
+  uint32_t *probe_l2_fill_l1(uint64_t va, PageSize *size) {
     TlbArray<R> &l2 = *l2_;
     for (int i = 0; i < count_; ++i) {
       const PageSize s = sizes_[i];
       const uint64_t vpn = va >> shift_of(s);
-      int64_t slot = l2.lookup(l2.set_of(vpn), l2_tag(vpn, s));
+      const uint32_t set = l2.set_of(vpn);
+      const int64_t slot = l2.lookup(set, l2_tag(vpn, s));
       if (slot >= 0) {
         *size = s;
         TlbArray<R> &a = *l1_[index_of(s)];
-        return a.fill(a.set_of(vpn), vpn, l2.data(slot), nullptr);
+        const uint32_t s1 = a.set_of(vpn);
+        return a.entry(s1, a.fill(s1, vpn, *l2.entry(set, slot), nullptr));
       }
     }
-    return -1;
+    return nullptr;
   }
 
-  // After a walk: fills the L2 (if any) and the L1; returns the L1 slot.
-  int64_t fill_from_walk(uint64_t va, PageSize s, uint64_t data) {
+  // After a walk: fills the L2 (if any) and the L1; returns the L1 entry's data word.
+  uint32_t *fill_from_walk(uint64_t va, PageSize s, uint32_t data) {
     const uint64_t vpn = va >> shift_of(s);
     if (l2_) l2_->fill(l2_->set_of(vpn), l2_tag(vpn, s), data, nullptr);
     TlbArray<R> &a = *l1_[index_of(s)];
-    return a.fill(a.set_of(vpn), vpn, data, nullptr);
+    const uint32_t set = a.set_of(vpn);
+    return a.entry(set, a.fill(set, vpn, data, nullptr));
   }
 
   // Removes the page's translations from every level; returns how many entries were removed.

@@ -163,9 +163,9 @@ Test(tlb_array, fills_invalid_ways_first_and_invalidate_frees_one) {
   cr_assert(a.valid());
 }
 
-// find() compares ways in pairs (and 4 at once for sets of up to 4 ways), reading past a set's
-// last way: whatever the shape, it must name exactly the slot a plain scan names, never a tag of
-// the next set, and -1 for an absent tag.
+// find() compares the low halves of 4 lanes at once (lanes past the ways are padding) and then
+// the candidates' high halves: whatever the shape, it must name exactly the slot a plain scan
+// names, never a tag of the next set, and -1 for an absent tag.
 Test(tlb_array, find_matches_a_plain_scan_for_any_way_count) {
   for (uint32_t ways : {1u, 2u, 3u, 4u, 5u, 7u, 12u, 63u, 64u, 65u, 70u}) {
     for (uint32_t sets : {1u, 3u, 4u}) {
@@ -222,7 +222,7 @@ void check_probe_and_hot_view_agree_with_lookup() {
           cr_assert_eq(slot_of(set, p.match4(set, v)), slot, "vpn %lu", v);
         }
         if (slot >= 0) {
-          cr_assert_eq(p.data[slot], v << 1);
+          cr_assert_eq(*p.data_at(set, slot), v << 1);
           h.hit(set, static_cast<uint32_t>(slot - int64_t{set} * ways),
                 static_cast<uint64_t>(slot));
         } else {
