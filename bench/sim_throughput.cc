@@ -12,8 +12,8 @@
 // Times are the thread's CPU time (the machine may be shared).  Writes no files.
 // Targets (issue): tlb-hit >= 300 M translations/s; fault >= 20 M accesses/s.  Where they stand
 // and what bounds them (callgrind, README's figures):
-//   tlb-hit  lru ~315 M/s, fifo ~370 and random ~355 reach it; plru ~275 does not (medians of 5,
-//            load ~1.5).  callgrind: 54 (fifo, random), 58 (lru), 67 (plru) instructions per
+//   tlb-hit  lru ~315 M/s, fifo ~380 and random ~385 reach it; plru ~290 does not (medians of 6,
+//            load ~2.5).  callgrind: 50 (fifo, random), 55 (lru), 65 (plru) instructions per
 //            translation: the batch loop, the kind/page-cross test, the memo test, set index, one
 //            SSE2 compare of a set's 4 low tag halves (a set of the usual L1 is one 64-byte line:
 //            low halves, high halves, 32-bit data) and a test of the candidate's high half, the TLB
@@ -21,16 +21,17 @@
 //            one-size loop): the L1's geometry, the memo, lru's stamp clock, plru's paths, clock's
 //            reference array; the source's buffer is lent, not copied (next_view).  What remains:
 //            register pressure (values spill to the stack and are reloaded per access: wall time
-//            follows that chain more than the instruction count -- a variant at 53 instructions
-//            ran lru at ~240), lru's stamp store and plru's read-modify-write of the node bits.
-//   fault    ~10 M accesses/s, ~1,080 instructions per access with LRU pages: the TLB's L2 fill,
-//            victim choice, shootdown and probe (12-way stamp scans over 144-byte blocks) ~450,
-//            the walk caches ~145, the fault itself ~300 (miss, evict, place, the LRU list, the
-//            PTEs), the batch loop and the generator ~75; plus cache misses on the PTEs of 1 Mi
-//            pages (8 MiB) and on the victim's per-frame records, which LRU scatters (fifo and
-//            clock evict frames in address order); LRU prefetches them 4 victims ahead.  20 M/s
-//            (~150 cycles) would need ~300 instructions: a loop-free L2 search and victim that do
-//            not slow the hit loop, per-set packed ages, one record per frame.
+//            follows that chain more than the instruction count -- inlining the general set
+//            search into the loop's rare path cost lru ~20 %), lru's stamp store and plru's
+//            read-modify-write of the node bits.
+//   fault    ~10 M accesses/s, ~950 instructions per access with LRU pages: the TLB's L2 fill,
+//            victim choice (a branch-free min over 12 stamps), shootdown and probe ~330, the walk
+//            caches ~145, the fault itself ~300 (miss, evict, place, the LRU list, the PTEs), the
+//            batch loop and the generator ~75; plus cache misses on the PTEs of 1 Mi pages (8 MiB)
+//            and on the victim's per-frame records, which LRU scatters (fifo and clock evict frames
+//            in address order); LRU prefetches them 4 victims ahead.  20 M/s (~150 cycles) would
+//            need ~300 instructions: per-set packed ages in the L2, one record per frame, walk
+//            caches without their per-level loop.
 #include <algorithm>
 #include <bit>
 #include <cstdio>

@@ -67,6 +67,7 @@ struct TlbGeometry {
   uint32_t ways;    // >= 1
   uint32_t lanes;   // ways rounded up to a multiple of 4
   uint32_t stride;  // words per block: 3 * lanes, or 16 when lanes == 4
+  uint32_t mask16;  // lanes <= 16: bits 0 .. ways - 1
 
   HPMM_INLINE uint32_t set_of(uint64_t vpn) const { return index(vpn); }
   HPMM_INLINE uint32_t *block(uint32_t set) const { return base + uint64_t{set} * stride; }
@@ -96,6 +97,22 @@ struct TlbGeometry {
   HPMM_INLINE int64_t find(uint32_t set, uint64_t tag) const {
     const uint32_t *b = block(set);
     const uint32_t lo = static_cast<uint32_t>(tag), hi = static_cast<uint32_t>(tag >> 32);
+    if (HPMM_LIKELY(lanes <= 16)) {  // the usual shapes (4, 8, 12, 16 lanes): no loop
+      unsigned m = match_lo4(b, 0, lo);
+      if (lanes > 4) m |= match_lo4(b, 4, lo) << 4;
+      if (lanes > 8) m |= match_lo4(b, 8, lo) << 8;
+      if (lanes > 12) m |= match_lo4(b, 12, lo) << 12;
+      for (m &= mask16; m != 0; m &= m - 1) {
+        const uint32_t way = static_cast<uint32_t>(std::countr_zero(m));
+        if (b[lanes + way] == hi) return int64_t{set} * ways + way;
+      }
+      return -1;
+    }
+    return find_wide(b, set, lo, hi);
+  }
+  // find() for more than 16 lanes.
+  [[gnu::noinline]] int64_t find_wide(const uint32_t *b, uint32_t set, uint32_t lo,
+                                      uint32_t hi) const {
     for (uint32_t first = 0; first < ways; first += 64) {
       uint64_t m = 0;
       const uint32_t end = std::min(lanes, first + 64);
@@ -228,6 +245,7 @@ class TlbArray {
   bool valid() const {
     if (reinterpret_cast<uintptr_t>(g_.base) % 64 != 0 || g_.ways != ways_ ||
         g_.lanes != align_up(ways_, 4) || g_.stride < 3 * g_.lanes ||
+        (g_.lanes <= 16 && g_.mask16 != (1u << ways_) - 1) ||
         g_.base + uint64_t{sets_} * g_.stride > store_.data() + store_.size())
       return false;
     for (uint32_t set = 0; set < sets_; ++set) {
@@ -257,7 +275,8 @@ class TlbArray {
   static TlbGeometry geometry(std::vector<uint32_t> &store, TlbShape s) {
     uint32_t *base = store.data();
     base += (64 - reinterpret_cast<uintptr_t>(base) % 64) % 64 / sizeof(uint32_t);
-    return {base, SetIndex(s.sets), s.ways, lanes_of(s), stride_of(s)};
+    return {base,        SetIndex(s.sets), s.ways,
+            lanes_of(s), stride_of(s),     s.ways >= 16 ? 0xffffu : (1u << s.ways) - 1};
   }
 
   uint32_t sets_, ways_;

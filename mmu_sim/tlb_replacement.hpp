@@ -24,6 +24,7 @@
 // Not thread-safe: one TLB per simulated core.
 #pragma once
 
+#include <algorithm>
 #include <concepts>
 #include <cstdint>
 #include <vector>
@@ -76,6 +77,18 @@ class StampReplacement {
   void hot_out(const Hot &h) { clock_ = h.clock; }
   uint32_t victim(uint32_t set) const {
     const uint64_t *s = &stamp_[uint64_t{set} * ways_];
+    switch (ways_) {  // the usual shapes: no loop
+      case 4:
+        return first_min<4>(s);
+      case 8:
+        return first_min<8>(s);
+      case 12:
+        return first_min<12>(s);
+      case 16:
+        return first_min<16>(s);
+      default:
+        break;
+    }
     uint32_t best = 0;
     uint64_t min = s[0];
     for (uint32_t w = 1; w < ways_; ++w) {  // branch-free: stamps are in no useful order
@@ -88,10 +101,22 @@ class StampReplacement {
   bool valid() const {
     for (uint64_t v : stamp_)
       if (v > clock_) return false;
-    return true;
+    return clock_ < (uint64_t{1} << 60);  // first_min's keys
   }
 
  private:
+  // The first smallest of s[0 .. kN), kN <= 16: the smallest key stamp << 4 | way (keys are
+  // distinct, and order ties by way), a min of kN keys without a branch (stamps are in no useful
+  // order).  Stamps stay below 2^60 (valid(); 2^60 translations would take decades).
+  template <uint32_t kN>
+  [[gnu::always_inline]] static uint32_t first_min(const uint64_t *s) {
+    static_assert(kN >= 1 && kN <= 16);
+    uint64_t best = s[0] << 4;
+#pragma GCC unroll 16
+    for (uint32_t w = 1; w < kN; ++w) best = std::min(best, s[w] << 4 | w);
+    return static_cast<uint32_t>(best & 15);
+  }
+
   uint32_t ways_;
   uint64_t clock_ = 0;  // stamps are <= clock_
   std::vector<uint64_t> stamp_;
