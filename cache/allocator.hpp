@@ -380,11 +380,7 @@ class Allocator {
     if (got == 0) return nullptr;
     if (got > 1) tc->push_range(*static_cast<void **>(h), t, got - 1, cls);
     if (one_way) {
-      if (max_length > cap) {
-        tc->set_max_length(cls, cap);
-      } else {
-        grow(tc, cls, slow_start(max_length, cap));
-      }
+      bound_one_way(tc, cls, cap);
       return h;
     }
     uint32_t m = max_length + batch;
@@ -405,11 +401,7 @@ class Allocator {
     uint32_t batch = kSizeClasses[cls].batch;
     uint32_t cap = ThreadCache::one_way_length(cls);
     if (tc->note(cls, -1) && cap < batch) {
-      if (b.max_length > cap) {
-        tc->set_max_length(cls, cap);
-      } else {
-        grow(tc, cls, slow_start(b.max_length, cap));
-      }
+      bound_one_way(tc, cls, cap);
       uint32_t len = tc->length(cls);
       release_runs(tc, cls, len < cap ? len : len - len % cap, cap, true);
       return;
@@ -420,6 +412,16 @@ class Allocator {
     } else if (b.max_length > batch && ++b.overages > ThreadCache::kMaxOverages) {
       tc->set_max_length(cls, b.max_length - batch);
       b.overages = 0;
+    }
+  }
+
+  // A one-way list's bound: capped at cap (one_way_length), or growing towards it.
+  void bound_one_way(ThreadCache *tc, uint32_t cls, uint32_t cap) {
+    uint32_t max_length = tc->bounds[cls].max_length;
+    if (max_length > cap) {
+      tc->set_max_length(cls, cap);
+    } else {
+      grow(tc, cls, slow_start(max_length, cap));
     }
   }
 

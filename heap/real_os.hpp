@@ -30,9 +30,7 @@ struct RealOs {
     return pal::madvise_hugepage(reinterpret_cast<void *>(a), Bytes(n)) == 0;
   }
   bool map_hugetlb(uintptr_t a) { return pal::map_hugetlb_at(reinterpret_cast<void *>(a)) == 0; }
-  bool unmap_hugetlb(uintptr_t a) {
-    return pal::replace_with_plain(reinterpret_cast<void *>(a), Bytes(uint64_t{2} << 20)) == 0;
-  }
+  bool unmap_hugetlb(uintptr_t a) { return map_fresh(a); }
   bool decommit(uintptr_t a, size_t n) {
     return pal::decommit(reinterpret_cast<void *>(a), Bytes(n)) == 0;
   }
@@ -44,11 +42,8 @@ struct RealOs {
     return pal::replace_with_plain(reinterpret_cast<void *>(a), Bytes(uint64_t{2} << 20)) == 0;
   }
   uint64_t max_mappings() {
-    char buf[32];
-    long n = pal::read_small_file("/proc/sys/vm/max_map_count", buf, sizeof buf);
     uint64_t v = 0;
-    for (long i = 0; i < n && buf[i] >= '0' && buf[i] <= '9'; ++i) v = v * 10 + (buf[i] - '0');
-    return v != 0 ? v : 65530;
+    return pal::read_u64_file("/proc/sys/vm/max_map_count", &v) && v != 0 ? v : 65530;
   }
   void *map_meta(size_t n) {
     pal::MapResult m = pal::reserve_aligned(Bytes(n), Bytes(4096), pal::Access::kReadWrite);
