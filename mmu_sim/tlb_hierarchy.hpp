@@ -1,5 +1,6 @@
 // mmu_sim/tlb_hierarchy.hpp: the TLBs of one simulated core: an L1 array per page size in use and
-// an optional unified L2 (STLB) holding translations of every size.
+// an optional unified L2 (STLB) holding translations of every size.  Every array replaces by R; the
+// L2 for lru and fifo in tlb_packed_order.hpp's form (the same victims, without a min over stamps).
 //
 // Keys: an L1 array of size s is tagged by vpn = va >> shift(s); the L2 by vpn << 2 | index_of(s)
 // so pages of different sizes never alias; every array's set is vpn mod sets.
@@ -31,12 +32,15 @@
 #include "base/units.hpp"
 #include "mmu_sim/config.hpp"
 #include "mmu_sim/tlb_array.hpp"
+#include "mmu_sim/tlb_packed_order.hpp"
 
 namespace hpmm::sim {
 
 template <TlbReplacementPolicy R>
 class TlbHierarchy {
  public:
+  using L2Policy = typename TlbL2Policy<R>::type;  // R's victims, found faster (packed order)
+
   // sizes: the page sizes in use (their L1 arrays must be present; validate() checked it); the
   // frames of size s are 0 .. c.frames[index_of(s)] - 1.
   TlbHierarchy(const SimConfig &c, const std::vector<PageSize> &sizes) {
@@ -58,8 +62,8 @@ class TlbHierarchy {
   PageSize size(int i) const { return sizes_[i]; }
   TlbArray<R> &l1(PageSize s) { return *l1_[index_of(s)]; }
   const TlbArray<R> &l1(PageSize s) const { return *l1_[index_of(s)]; }
-  TlbArray<R> &l2() { return *l2_; }
-  const TlbArray<R> &l2() const { return *l2_; }
+  TlbArray<L2Policy> &l2() { return *l2_; }
+  const TlbArray<L2Policy> &l2() const { return *l2_; }
   static uint64_t l2_tag(uint64_t vpn, PageSize s) { return vpn << 2 | index_of(s); }
 
   // Probes the L1 arrays of the sizes in use; on a hit returns the entry's data word (valid while
@@ -80,7 +84,7 @@ class TlbHierarchy {
 
   // Probes the L2 for every size in use; on a hit fills the L1 and returns its data word there.
   uint32_t *probe_l2_fill_l1(uint64_t va, PageSize *size) {
-    TlbArray<R> &l2 = *l2_;
+    TlbArray<L2Policy> &l2 = *l2_;
     for (int i = 0; i < count_; ++i) {
       const PageSize s = sizes_[i];
       const uint64_t vpn = va >> shift_of(s);
@@ -108,12 +112,13 @@ class TlbHierarchy {
     const uint64_t vpn = va >> shift_of(s);
     uint8_t *held = held_[index_of(s)].data();
     HPMM_ASSERT(held[data >> 1] == 0);
-    typename TlbArray<R>::Evicted ev;
     if (l2_) {
+      typename TlbArray<L2Policy>::Evicted ev;
       l2_->fill(l2_->set_of(vpn), l2_tag(vpn, s), data, &ev);
       if (ev.any) dropped(held_[ev.tag & 3].data(), ev.data, kInL2);
       added(held, data, kInL2);
     }
+    typename TlbArray<R>::Evicted ev;
     TlbArray<R> &a = *l1_[index_of(s)];
     const uint32_t set = a.set_of(vpn);
     uint32_t *d = a.entry(set, a.fill(set, vpn, data, &ev));
@@ -199,7 +204,7 @@ class TlbHierarchy {
   uint8_t shift_[kPageSizeCount] = {};       // shift_[i] = shift_of(sizes_[i])
   int count_ = 0;
   std::optional<TlbArray<R>> l1_[kPageSizeCount];
-  std::optional<TlbArray<R>> l2_;
+  std::optional<TlbArray<L2Policy>> l2_;
   std::vector<uint8_t> held_[kPageSizeCount];  // held_[index_of(s)][f] = held(s, f)
 };
 
