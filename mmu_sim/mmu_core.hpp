@@ -659,7 +659,7 @@ class MmuCore final : public MmuImpl {
       if (in.evicted) {
         ++s_.evictions;
         s_.writebacks += in.wrote_back;
-        s_.shootdowns += shootdown(in.victim_key << 12, size);
+        s_.shootdowns += shootdown(in.victim_key << 12, size, in.frame);
       }
       frame = in.frame;
     }
@@ -706,9 +706,10 @@ class MmuCore final : public MmuImpl {
     return VirtAddr(static_cast<uint64_t>(static_cast<int64_t>(va << u) >> u));
   }
 
-  uint32_t shootdown(uint64_t base, PageSize size) {
+  // The page at base, of size size, was evicted from frame.
+  uint32_t shootdown(uint64_t base, PageSize size, uint32_t frame) {
     if ((memo_page_ << 12 & ~(bytes_of(size).value - 1)) == base) memo_page_ = kNoMemo;
-    return tlb_.shootdown(base, size);
+    return tlb_.shootdown(base, size, frame);
   }
 
   // Memo of the last translation (see the file comment): the 4 KiB page number of its address

@@ -131,8 +131,9 @@ template <TlbReplacementPolicy R>
 class TlbArray {
  public:
   struct Evicted {
-    bool any;      // a valid entry was replaced
-    uint64_t tag;  // its tag
+    bool any;       // a valid entry was replaced
+    uint64_t tag;   // its tag
+    uint32_t data;  // its data word
   };
 
   TlbArray(TlbShape shape, uint64_t seed)
@@ -215,7 +216,7 @@ class TlbArray {
     if (way == ways_) way = policy_.victim(set);
     if (evicted) {
       const uint64_t old = g_.tag_at(set, way);
-      *evicted = {old != kInvalidTag, old};
+      *evicted = {old != kInvalidTag, old, b[2 * lanes + way]};
     }
     b[way] = static_cast<uint32_t>(tag);
     b[lanes + way] = static_cast<uint32_t>(tag >> 32);
