@@ -64,12 +64,9 @@ class WalkCaches {
   // A 4 KiB page (leaf level 1) with every cache present and top == 4: levels 2, 3, 4 in turn.
   [[gnu::always_inline]] Walk walk_4k(uint64_t va) {
     LruTagCache &pde = *cache_[2], &pdpte = *cache_[1], &pml4e = *cache_[0];
-    if (pde.lookup(va >> 21)) return {1, 2};
-    pde.insert(va >> 21);
-    if (pdpte.lookup(va >> 30)) return {2, 1};
-    pdpte.insert(va >> 30);
-    if (pml4e.lookup(va >> 39)) return {3, 0};
-    pml4e.insert(va >> 39);
+    if (pde.access(va >> 21)) return {1, 2};  // access: lookup, insert on a miss
+    if (pdpte.access(va >> 30)) return {2, 1};
+    if (pml4e.access(va >> 39)) return {3, 0};
     return {static_cast<uint32_t>(levels_), -1};
   }
 
@@ -79,9 +76,7 @@ class WalkCaches {
     for (int level = leaf + 1; level <= top; ++level) {
       std::optional<LruTagCache> &c = cache_[4 - level];
       if (!c) continue;
-      const uint64_t t = tag(va, level);
-      if (c->lookup(t)) return {static_cast<uint32_t>(level - leaf), 4 - level};
-      c->insert(t);
+      if (c->access(tag(va, level))) return {static_cast<uint32_t>(level - leaf), 4 - level};
     }
     return {static_cast<uint32_t>(levels_ - leaf + 1), -1};
   }

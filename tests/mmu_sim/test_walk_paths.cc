@@ -9,6 +9,7 @@
 #include <vector>
 
 #include "base/rng.hpp"
+#include "mmu_sim/lru_tag_cache.hpp"
 #include "mmu_sim/walk_cache.hpp"
 
 using namespace hpmm;
@@ -89,4 +90,32 @@ Test(walk_paths, general_loop_equals_the_model) {
   compare(4, no_pml4e, {PageSize::k4K}, 6);
   compare(4, only_pde, {PageSize::k4K}, 7);
   compare(5, none, {PageSize::k4K, PageSize::k1G}, 8);
+}
+
+// LruTagCache::access (the walks' lookup-then-insert with one bucket computation) against a plain
+// LRU list, at sizes whose tables collide often (n = 1, 3) and a walk cache's usual 32, over tags
+// drawn from a few more values than the cache holds; contents compared in recency order.
+Test(walk_paths, lru_tag_cache_access_equals_a_plain_lru_list) {
+  for (uint32_t n : {1u, 3u, 32u}) {
+    LruTagCache c(n);
+    std::vector<uint64_t> model;  // most recent first
+    Xoshiro256 rng(n);
+    uint64_t hits = 0;
+    for (int i = 0; i < 5000; ++i) {
+      const uint64_t tag = rng.below(n + n / 2 + 2) * 0x10001;
+      auto it = std::find(model.begin(), model.end(), tag);
+      const bool want = it != model.end();
+      cr_assert_eq(c.access(tag), want, "n %u access %d", n, i);
+      if (want) {
+        model.erase(it);
+        ++hits;
+      } else if (model.size() == n) {
+        model.pop_back();
+      }
+      model.insert(model.begin(), tag);
+      cr_assert(c.tags_by_recency() == model, "n %u access %d: contents", n, i);
+    }
+    cr_assert(c.valid());
+    cr_assert_gt(hits, 0u);
+  }
 }
