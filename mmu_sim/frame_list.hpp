@@ -65,6 +65,21 @@ class FrameList {
     k[n_].next = f;
   }
 
+  // f is in the list: make it the back.  FIFO's replace (its front, refilled, goes last).
+  void move_to_back(uint32_t f) {
+    HPMM_ASSERT(f < n_ && contains(f));
+    Link *k = link_.data();
+    if (k[n_].prev == f) return;
+    const uint32_t p = k[f].prev, x = k[f].next;
+    k[p].next = x;
+    k[x].prev = p;
+    const uint32_t last = k[n_].prev;
+    k[f].prev = last;
+    k[f].next = n_;
+    k[last].next = f;
+    k[n_].prev = f;
+  }
+
   // Walks the cycle: links agree both ways, it holds size_ frames, and exactly those frames
   // have links.  O(n).
   bool valid() const {

@@ -61,12 +61,21 @@ class FrameTable {
       ++used_;
       in_use_[p.frame / 64] |= uint64_t{1} << (p.frame % 64);
     } else {  // the victim's frame stays in use
-      p.frame = policy_.victim(page_key, t);
-      HPMM_CHECK(p.frame < n_ && in_use(p.frame), "FrameTable: the policy chose a free frame");
+      // A policy with replace() does victim() and on_fill() in one step.
+      if constexpr (kReplaces)
+        p.frame = policy_.replace(page_key, t);
+      else
+        p.frame = policy_.victim(page_key, t);
+      // The bound guards owner_; a policy's own tests check that it names a used frame.
+      HPMM_CHECK(p.frame < n_, "FrameTable: the policy chose a frame out of range");
+      HPMM_ASSERT(in_use(p.frame));
       p.evicted = true;
       p.victim_key = owner_[p.frame];
       const uint32_t next = next_victim_hint();
       if (next < n_) __builtin_prefetch(&owner_[next]);  // read at the next eviction
+      owner_[p.frame] = page_key;
+      if constexpr (!kReplaces) policy_.on_fill(p.frame, page_key, t);
+      return p;
     }
     owner_[p.frame] = page_key;
     policy_.on_fill(p.frame, page_key, t);
@@ -133,6 +142,11 @@ class FrameTable {
   }
 
  private:
+  // The policy offers replace(key, t): victim(key, t) and on_fill(that frame, key, t) in one.
+  static constexpr bool kReplaces = requires(P & p) {
+    { p.replace(uint64_t{}, uint64_t{}) } -> std::same_as<uint32_t>;
+  };
+
   static uint32_t checked(uint32_t n) {
     HPMM_CHECK(n >= 1 && n <= kMaxFrames, "FrameTable: nframes must be in [1, 2^31]");
     return n;

@@ -48,20 +48,9 @@ class LruTagCache {
 
   // Whether tag is held; a hit makes it the most recently used.
   [[gnu::always_inline]] bool lookup(uint64_t tag) {
-    Entry *en = entry_.data();
-    uint32_t e = head_[bucket(tag)];
-    while (e != kNone && en[e].tag != tag) e = en[e].chain;
+    const uint32_t e = find(head_[bucket(tag)], tag);
     if (e == kNone) return false;
-    const uint32_t first = en[n_].next;
-    if (first != e) {  // move to the front of the cycle
-      const uint32_t p = en[e].prev, x = en[e].next;
-      en[p].next = x;
-      en[x].prev = p;
-      en[e].prev = n_;
-      en[e].next = first;
-      en[first].prev = e;
-      en[n_].next = e;
-    }
+    to_front(e);
     return true;
   }
 
@@ -69,24 +58,20 @@ class LruTagCache {
   // evicting the least recently used tag when the cache is full.
   [[gnu::always_inline]] void insert(uint64_t tag) {
     HPMM_ASSERT(!holds(tag));
-    Entry *en = entry_.data();
-    uint32_t e;
-    if (used_ < n_) {
-      e = used_++;
-    } else {
-      e = en[n_].prev;  // the least recent: off the cycle and off its chain
-      const uint32_t p = en[e].prev;
-      en[p].next = n_;
-      en[n_].prev = p;
-      uint32_t *link = &head_[bucket(en[e].tag)];
-      while (*link != e) link = &en[*link].chain;
-      *link = en[e].chain;
+    insert_at(bucket(tag), tag);
+  }
+
+  // lookup(tag), then insert(tag) on a miss -- a walk's step at one cache -- with the bucket
+  // computed once.  Returns whether tag was held.
+  [[gnu::always_inline]] bool access(uint64_t tag) {
+    const size_t b = bucket(tag);
+    const uint32_t e = find(head_[b], tag);
+    if (e != kNone) {
+      to_front(e);
+      return true;
     }
-    const uint32_t b = bucket(tag), first = en[n_].next;
-    en[e] = Entry{tag, n_, first, head_[b]};
-    head_[b] = e;
-    en[first].prev = e;
-    en[n_].next = e;
+    insert_at(b, tag);
+    return false;
   }
 
   // Whether tag is held, with no change to the recency order.
@@ -152,6 +137,51 @@ class LruTagCache {
     return n;
   }
   [[gnu::always_inline]] size_t bucket(uint64_t tag) const { return (tag * kFib) >> shift_; }
+
+  // The entry holding tag on the chain from e, or kNone.
+  [[gnu::always_inline]] uint32_t find(uint32_t e, uint64_t tag) const {
+    const Entry *en = entry_.data();
+    while (e != kNone && en[e].tag != tag) e = en[e].chain;
+    return e;
+  }
+
+  // Held entry e becomes the most recent.
+  [[gnu::always_inline]] void to_front(uint32_t e) {
+    Entry *en = entry_.data();
+    const uint32_t first = en[n_].next;
+    if (first == e) return;
+    const uint32_t p = en[e].prev, x = en[e].next;
+    en[p].next = x;
+    en[x].prev = p;
+    en[e].prev = n_;
+    en[e].next = first;
+    en[first].prev = e;
+    en[n_].next = e;
+  }
+
+  // Inserts tag, not held, whose bucket is b, as the most recent; at capacity the least recent
+  // entry is unlinked from the cycle and from its chain (which may be b's: head_[b] is read after)
+  // and reused.
+  [[gnu::always_inline]] void insert_at(size_t b, uint64_t tag) {
+    Entry *en = entry_.data();
+    uint32_t e;
+    if (used_ < n_) {
+      e = used_++;
+    } else {
+      e = en[n_].prev;
+      const uint32_t p = en[e].prev;
+      en[p].next = n_;
+      en[n_].prev = p;
+      uint32_t *link = &head_[bucket(en[e].tag)];
+      while (*link != e) link = &en[*link].chain;
+      *link = en[e].chain;
+    }
+    const uint32_t first = en[n_].next;
+    en[e] = Entry{tag, n_, first, head_[b]};
+    head_[b] = e;
+    en[first].prev = e;
+    en[n_].next = e;
+  }
 
   uint32_t n_;
   uint32_t used_ = 0;

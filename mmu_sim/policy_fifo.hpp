@@ -30,6 +30,15 @@ class FifoPolicy {
     fill_order_.prefetch(fill_order_.next(fill_order_.front()));
     return f;
   }
+  // victim(key, t) then on_fill(victim, key, t) in one step, for FrameTable::place: the front,
+  // refilled, becomes the back (one move, not a removal and an insertion).
+  uint32_t replace(uint64_t /*key*/, uint64_t /*t*/) {
+    HPMM_CHECK(!fill_order_.empty(), "FifoPolicy::replace: no frame holds a page");
+    const uint32_t f = fill_order_.front();
+    fill_order_.move_to_back(f);
+    fill_order_.prefetch(fill_order_.next(fill_order_.front()));
+    return f;
+  }
   void on_free(uint32_t frame) { fill_order_.remove(frame); }
   // The frame victim() would choose next (n when none holds a page): a hint for the pool to
   // prefetch that frame's metadata.  Changes nothing.

@@ -33,10 +33,17 @@ class LruPolicy {
     // them are fetched, and that frame is the hint, so the pool fetches its metadata kHintAhead
     // faults before it is evicted (one fault ahead did not hide the misses: LRU's victims are
     // scattered frames, where FIFO's and clock's are consecutive).
-    uint32_t x = recency_.back();
-    for (uint32_t i = 1; i < kHintAhead && x != n_; ++i) x = recency_.prev(x);
-    hint_ = x;
-    recency_.prefetch(x);
+    set_hint(recency_.back());
+    return f;
+  }
+  // victim(key, t) then on_fill(victim, key, t) in one step, for FrameTable::place: the least
+  // recent frame becomes the most recent (one move, not a removal and an insertion); the same
+  // hint as victim() gives.
+  uint32_t replace(uint64_t /*key*/, uint64_t /*t*/) {
+    HPMM_CHECK(!recency_.empty(), "LruPolicy::replace: no frame holds a page");
+    const uint32_t f = recency_.back();
+    set_hint(recency_.prev(f));  // before the move: the frames victim() would leave, as it does
+    recency_.move_to_front(f);
     return f;
   }
   // After a victim: the frame victim() will choose kHintAhead victims later if nothing is
@@ -51,6 +58,14 @@ class LruPolicy {
   bool valid() const { return recency_.valid(); }
 
  private:
+  // The frame kHintAhead - 1 places before x, the next victim (n if the list is shorter): its
+  // links are fetched and it becomes the hint.
+  void set_hint(uint32_t x) {
+    for (uint32_t i = 1; i < kHintAhead && x != n_; ++i) x = recency_.prev(x);
+    hint_ = x;
+    recency_.prefetch(x);
+  }
+
   static uint32_t checked(uint32_t n) {
     HPMM_CHECK(n >= 1 && n <= kMaxFrames, "LruPolicy: nframes must be in [1, 2^31]");
     return n;
