@@ -12,7 +12,8 @@
 // pages (THP not advised, e.g. below the THP threshold or with HPMM_HUGEPAGES=off) have nothing
 // to break: their free pages go back after the delay too.
 // A large object freed with discard (realloc's old copy: its bytes are garbage) gives its pages
-// back to the OS at once, breaking a hugepage it shared.
+// back to the OS at once, breaking a hugepage it shared; breaking a THP hugepage that was whole
+// gives back all its free dirty pages with them (the split is paid once).
 // Spans: new_span/delete_span make and unmake Span records and their page map entries.
 // Invariants (valid()): the filler, the arenas and the map are valid; every hugepage is in one
 // state; in_use_pages == pages in live spans.
@@ -307,18 +308,29 @@ class PageHeap {
         if (empty) huge_.free(hp, 1, now);
         if (discard && empty) {
           huge_.release_one(hp);
-        } else if (discard && hp->backing != Backing::kHugetlb &&
-                   os_->decommit(hp->base + (uintptr_t{idx} << kPageShift),
-                                 uintptr_t{here} << kPageShift)) {
-          hp->dirty.clear_range(idx, here);
-          hp->broken = true;
-          filler_released_ += uint64_t{here} << kPageShift;
+        } else if (discard && hp->backing != Backing::kHugetlb) {
+          discard_run(hp, idx, here);
         }
       }
       start += uintptr_t{here} << kPageShift;
       n -= here;
       ++hp;  // runs never cross arenas, and an arena's records are contiguous
     }
+  }
+
+  // The free run [i, i + n) of the filler hugepage hp (not a pool page) goes back to the OS.
+  // On a THP hugepage still whole this splits it (THP maps it by 4 KiB pages from then on), so
+  // every free dirty page of it goes back in the same step (break_one): the split is paid once
+  // for all of them, and the later discards there are of their own run only.
+  void discard_run(HugePage *hp, uint32_t i, uint32_t n) {
+    if (hp->backing == Backing::kThp && !hp->broken) {
+      filler_released_ += break_one(hp);
+      return;
+    }
+    if (!os_->decommit(hp->base + (uintptr_t{i} << kPageShift), uintptr_t{n} << kPageShift)) return;
+    hp->dirty.clear_range(i, n);
+    hp->broken = true;
+    filler_released_ += uint64_t{n} << kPageShift;
   }
 
   void unmap_entries(Span *s) {
@@ -362,17 +374,23 @@ class PageHeap {
   uint64_t break_filler() {
     uint64_t bytes = 0;
     filler_.for_each([&](HugePage *hp) {
-      if (hp->backing == Backing::kHugetlb) return;
-      hp->used.for_each_clear_run([&](uint32_t i, uint32_t n) {
-        if (!hp->dirty.any_range(i, n)) return;
-        if (!os_->decommit(hp->base + (uintptr_t{i} << kPageShift), uintptr_t{n} << kPageShift))
-          return;
-        hp->dirty.clear_range(i, n);
-        hp->broken = true;
-        bytes += uint64_t{n} << kPageShift;
-      });
+      if (hp->backing != Backing::kHugetlb) bytes += break_one(hp);
     });
     filler_released_ += bytes;
+    return bytes;
+  }
+  // Releases the free, dirty pages of the filler hugepage hp (not a pool page); returns the bytes
+  // (the caller counts them in filler_released_).
+  uint64_t break_one(HugePage *hp) {
+    uint64_t bytes = 0;
+    hp->used.for_each_clear_run([&](uint32_t i, uint32_t n) {
+      if (!hp->dirty.any_range(i, n)) return;
+      if (!os_->decommit(hp->base + (uintptr_t{i} << kPageShift), uintptr_t{n} << kPageShift))
+        return;
+      hp->dirty.clear_range(i, n);
+      hp->broken = true;
+      bytes += uint64_t{n} << kPageShift;
+    });
     return bytes;
   }
 
