@@ -205,6 +205,25 @@ class Allocator {
   }
 
  public:
+  // ---- realloc's moves (shim/malloc.cc: realloc grows in place, else moves through these) ----
+  // Bytes to ask for when realloc moves a block of `old` usable bytes to hold n: growth gets room
+  // to grow by half again (max(n, old + old / 2)), so a buffer grown by small steps moves
+  // O(log n) times rather than once per size class it passes (above 8 KiB classes are 256 B to
+  // 2 KiB apart); a block that shrinks gets n.
+  static size_t moved_size(size_t old, size_t n) {
+    return n > old && n - old < old / 2 ? old + old / 2 : n;
+  }
+
+  // The new block for a realloc that moves a block of `old` usable bytes to n > 0 bytes: of
+  // moved_size(old, n) bytes if the OS gives them, else of n.  nullptr when the OS refuses
+  // memory (the caller keeps the old block).
+  void *alloc_moved(size_t old, size_t n, ThreadCache *tc) {
+    size_t want = moved_size(old, n);
+    void *q = alloc(want, tc);
+    if (q == nullptr && want != n) q = alloc(n, tc);
+    return q;
+  }
+
   // Frees the old copy of a large block realloc moved: its bytes are garbage, so its pages go back
   // to the OS at once (PageHeap::delete_span with discard) instead of staying resident as free
   // pages until their hugepage empties.  p must start a live large object.

@@ -1,17 +1,27 @@
-// tests/heap/test_realloc_growth.cc: what realloc's moves rest on: the discard of an old copy's
-// pages -- the first one in a whole THP hugepage gives back every free dirty page of it at once,
-// later ones only their own run.
+// tests/heap/test_realloc_growth.cc: what realloc's moves rest on -- the size a moved block gets
+// (room to grow by half), the fallback to the exact size and the refusal of memory -- and the
+// discard of an old copy's pages: the first one in a whole THP hugepage gives back every free
+// dirty page of it at once, later ones only their own run.
 #include <criterion/criterion.h>
 #include <sys/mman.h>
 
 #include <cstring>
 #include <vector>
 
+#include "cache/allocator.hpp"
 #include "heap/page_heap.hpp"
 #include "tests/heap/test_os.hpp"
 
 using namespace hpmm;
+using Alloc = Allocator<TestOs>;
 using Heap = PageHeap<TestOs>;
+
+static AllocatorConfig alloc_config() {
+  AllocatorConfig c;
+  c.page_heap.backing.arena_bytes = 64ull << 20;
+  c.thread_cache_bytes = 1u << 20;
+  return c;
+}
 
 static PageHeapConfig heap_config(bool thp) {
   PageHeapConfig c;
@@ -27,6 +37,60 @@ static size_t resident_pages(uintptr_t a, size_t bytes) {
   if (mincore(reinterpret_cast<void *>(a), bytes, v.data()) != 0) return SIZE_MAX;
   for (unsigned char c : v) r += c & 1;
   return r;
+}
+
+static bool is_large(Alloc &a, const void *p) {
+  uint64_t e = a.page_heap().entry_of(p);
+  return e != 0 && entry_class(e) == 0;
+}
+
+Test(realloc_moves, growth_gets_room_to_grow_by_half_shrinking_gets_n) {
+  cr_assert_eq(Alloc::moved_size(1000, 1001), 1500u, "a small step: half again");
+  cr_assert_eq(Alloc::moved_size(1000, 1499), 1500u);
+  cr_assert_eq(Alloc::moved_size(1000, 1500), 1500u);
+  cr_assert_eq(Alloc::moved_size(1000, 4000), 4000u, "a big step: what was asked");
+  cr_assert_eq(Alloc::moved_size(1000, 100), 100u, "shrinking: what was asked");
+  cr_assert_eq(Alloc::moved_size(1000, 1000), 1000u);
+  cr_assert_eq(Alloc::moved_size(1, 2), 2u, "no room below 2 bytes of growth");
+}
+
+Test(realloc_moves, small_growth_stays_in_a_class_with_room) {
+  TestOs os;
+  Alloc a(&os, alloc_config());
+  ThreadCache *tc = a.create_cache();
+  void *q = a.alloc_moved(1000, 1010, tc);
+  cr_assert_not_null(q);
+  cr_assert_not(is_large(a, q), "a size class");
+  cr_assert_geq(a.usable_size(q), 1500u);
+  std::memset(q, 3, a.usable_size(q));
+  void *s = a.alloc_moved(40000, 100, tc);  // shrinking from a large block: the class of 100
+  cr_assert_not(is_large(a, s));
+  cr_assert_geq(a.usable_size(s), 100u);
+  cr_assert_lt(a.usable_size(s), 200u);
+  a.free(q, tc);
+  a.free(s, tc);
+  a.destroy_cache(tc);
+  cr_assert(a.valid());
+}
+
+// When the room cannot be had, the block gets exactly n; when n cannot be had either, nullptr
+// and nothing changes (realloc then keeps the old block).
+Test(realloc_moves, without_room_the_exact_size_then_nullptr) {
+  TestOs os;
+  os.fail_reserve_above = 120ull << 20;
+  Alloc a(&os, alloc_config());
+  ThreadCache *tc = a.create_cache();
+  size_t old = 90ull << 20, n = 100ull << 20;  // room would be 135 MiB: more than the OS gives
+  void *q = a.alloc_moved(old, n, tc);
+  cr_assert_not_null(q);
+  cr_assert_eq(a.usable_size(q), n, "exactly n: the room was refused");
+  uint64_t in_use = a.page_heap().stats().in_use_bytes;
+  cr_assert_null(a.alloc_moved(n, 200ull << 20, tc), "200 MiB: refused");
+  cr_assert_null(a.alloc_moved(n, size_t{1} << 50, tc), "past any arena");
+  cr_assert_eq(a.page_heap().stats().in_use_bytes, in_use, "a refusal takes nothing");
+  cr_assert(a.free(q, tc));
+  a.destroy_cache(tc);
+  cr_assert(a.valid());
 }
 
 // The layout in the first hugepage (best fit from page 0): keep 0-7, s1 8-27, mid 28-37, s2 38-67,
