@@ -154,10 +154,11 @@ void *realloc(void *p, size_t n) noexcept {
     return realloc_foreign(p, n);
   }
   if (n <= old && n > old / 2) return p;  // fits, and not worth moving to a smaller block
-  if (n > old && old > kMaxSmallSize && heap().try_grow_in_place(p, n)) return p;
-  // Else the block moves with room to grow by half again (Allocator::alloc_moved), so a buffer
-  // grown by small steps is copied O(log n) times: bench/alloc realloc_growth copied 122 MiB
-  // instead of 880 in its size classes.
+  // Only large objects grow in place (from kMovedToPages up; a small object's test is one page
+  // map read).  Else the block moves with room to grow by half again, from kMovedToPages up as a
+  // large object (Allocator::alloc_moved): a buffer grown by small steps is copied O(log n)
+  // times, and bench/alloc realloc_growth copied 122 MiB instead of 880 in its size classes.
+  if (n > old && old >= Heap::kMovedToPages && heap().try_grow_in_place(p, n)) return p;
   void *q = heap().alloc_moved(old, n, cache());
   if (q == nullptr) {
     errno = ENOMEM;

@@ -1,7 +1,8 @@
 // tests/heap/test_realloc_growth.cc: what realloc's moves rest on -- the size a moved block gets
-// (room to grow by half), the fallback to the exact size and the refusal of memory -- and the
-// discard of an old copy's pages: the first one in a whole THP hugepage gives back every free
-// dirty page of it at once, later ones only their own run.
+// (room to grow by half), growth from 4 KiB up as whole pages that then grow in place, the
+// fallback to the exact size and the refusal of memory -- and the discard of an old copy's
+// pages: the first one in a whole THP hugepage gives back every free dirty page of it at once,
+// later ones only their own run.
 #include <criterion/criterion.h>
 #include <sys/mman.h>
 
@@ -60,7 +61,7 @@ Test(realloc_moves, small_growth_stays_in_a_class_with_room) {
   ThreadCache *tc = a.create_cache();
   void *q = a.alloc_moved(1000, 1010, tc);
   cr_assert_not_null(q);
-  cr_assert_not(is_large(a, q), "a size class");
+  cr_assert_not(is_large(a, q), "below 4 KiB: a size class");
   cr_assert_geq(a.usable_size(q), 1500u);
   std::memset(q, 3, a.usable_size(q));
   void *s = a.alloc_moved(40000, 100, tc);  // shrinking from a large block: the class of 100
@@ -69,6 +70,29 @@ Test(realloc_moves, small_growth_stays_in_a_class_with_room) {
   cr_assert_lt(a.usable_size(s), 200u);
   a.free(q, tc);
   a.free(s, tc);
+  a.destroy_cache(tc);
+  cr_assert(a.valid());
+}
+
+Test(realloc_moves, growth_past_4k_is_pages_that_then_grow_in_place) {
+  TestOs os;
+  Alloc a(&os, alloc_config());
+  ThreadCache *tc = a.create_cache();
+  void *q = a.alloc_moved(3000, 3100, tc);
+  cr_assert_not_null(q);
+  cr_assert(is_large(a, q), "4500 bytes wanted: a large object although a class would fit");
+  cr_assert_eq(a.usable_size(q), kPageSize, "one whole page");
+  std::memset(q, 5, kPageSize);
+  cr_assert(a.try_grow_in_place(q, 20000), "the pages after it are free");
+  cr_assert_geq(a.usable_size(q), 20000u);
+  cr_assert_eq(static_cast<unsigned char *>(q)[kPageSize - 1], 5, "the bytes stay");
+  std::memset(q, 6, a.usable_size(q));
+  void *r = a.alloc_moved(2000, 5000, tc);  // a big step past 4 KiB: pages too
+  cr_assert(is_large(a, r));
+  cr_assert_geq(a.usable_size(r), 5000u);
+  cr_assert(a.free(q, tc));
+  cr_assert(a.free(r, tc));
+  cr_assert_eq(a.page_heap().stats().large_bytes, 0u, "both went back to the page heap");
   a.destroy_cache(tc);
   cr_assert(a.valid());
 }
