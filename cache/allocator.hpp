@@ -227,9 +227,20 @@ class Allocator {
   void *alloc_moved(size_t old, size_t n, ThreadCache *tc) {
     size_t want = moved_size(old, n);
     bool pages = n > old && want >= kMovedToPages;
-    void *q = pages ? alloc_large(want, 1, nullptr) : alloc(want, tc);
-    if (q == nullptr && want != n) q = pages ? alloc_large(n, 1, nullptr) : alloc(n, tc);
+    void *q = pages ? alloc_grown(want) : alloc(want, tc);
+    if (q == nullptr && want != n) q = pages ? alloc_grown(n) : alloc(n, tc);
     return q;
+  }
+  // A large object of n bytes for a block realloc grows.  Below a hugepage it goes into the
+  // filler, and a hugepage taken new for it is not advised THP (PageHeap::new_span with thp
+  // false): the buffer will move on and its old copy be discarded, splitting the hugepage, and a
+  // THP fault would zero and keep resident 2 MiB for the part the copy touches.
+  void *alloc_grown(size_t n) {
+    if (n > (uint64_t{1} << 44)) return nullptr;
+    uint64_t pages = (n + kPageSize - 1) >> kPageShift;
+    LockGuard g(heap_.lock());
+    Span *s = heap_.new_span(static_cast<uint32_t>(pages), 0, 1, false);
+    return s == nullptr ? nullptr : reinterpret_cast<void *>(s->start);
   }
 
   // Frees the old copy of a large block realloc moved: its bytes are garbage, so its pages go back

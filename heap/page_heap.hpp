@@ -11,6 +11,10 @@
 // resident memory passes limit_bytes: the last resort under pressure.  Hugepages backed by plain
 // pages (THP not advised, e.g. below the THP threshold or with HPMM_HUGEPAGES=off) have nothing
 // to break: their free pages go back after the delay too.
+// A block realloc grows (new_span with thp false) does not get THP advice for a hugepage the
+// filler takes new for it: the buffer moves on and the discard of its old copy splits the
+// hugepage, so a THP fault there would zero 2 MiB and keep resident what the program never
+// touches (realloc_growth: 72 THP faults and 49 splits; peak RSS 125 -> 107 MiB without).
 // A large object freed with discard (realloc's old copy: its bytes are garbage) gives its pages
 // back to the OS at once, breaking a hugepage it shared; breaking a THP hugepage that was whole
 // gives back all its free dirty pages with them (the split is paid once).
@@ -75,14 +79,16 @@ class PageHeap {
   }
 
   // A span of npages (>= 1) for class cls (0: a large object), its first page a multiple of
-  // align_pages (a power of two).  nullptr when the OS refuses memory.
-  Span *new_span(uint32_t npages, uint32_t cls, uint64_t align_pages = 1) {
+  // align_pages (a power of two).  thp false (a block realloc grows: it will move on and leave a
+  // hole): a hugepage the filler takes new for it is not advised MADV_HUGEPAGE (see the header).
+  // nullptr when the OS refuses memory.
+  Span *new_span(uint32_t npages, uint32_t cls, uint64_t align_pages = 1, bool thp = true) {
     Span *s = static_cast<Span *>(meta_.alloc(Span::bytes_for(cls)));
     if (s == nullptr) return nullptr;
     new (s) Span();
     s->cls = static_cast<uint8_t>(cls);
     s->npages = npages;
-    if (!alloc_run(npages, align_pages, s)) {
+    if (!alloc_run(npages, align_pages, s, thp)) {
       meta_.free(s, Span::bytes_for(cls));
       return nullptr;
     }
@@ -251,13 +257,14 @@ class PageHeap {
     return true;
   }
 
-  // A run of n pages aligned to align_pages; fills s->start, s->hp, s->needzero.
-  bool alloc_run(uint32_t n, uint64_t align_pages, Span *s) {
+  // A run of n pages aligned to align_pages; fills s->start, s->hp, s->needzero.  thp: see
+  // new_span (runs of whole hugepages are always advised).
+  bool alloc_run(uint32_t n, uint64_t align_pages, Span *s, bool thp) {
     if (n < kPagesPerHugePage && align_pages <= kPagesPerHugePage) {
       HugePageFiller::Alloc a = filler_.alloc(n, static_cast<uint32_t>(align_pages));
       if (a.hp == nullptr) {
         bool nz;
-        HugePage *fresh = huge_.alloc(1, &nz);
+        HugePage *fresh = huge_.alloc(1, &nz, kHugePageSize, thp);
         if (fresh == nullptr) return false;
         a = {fresh, 0, fresh->dirty.any_range(0, n)};
         filler_.add(fresh, 0, n, false);

@@ -1,8 +1,8 @@
 // tests/heap/test_realloc_growth.cc: what realloc's moves rest on -- the size a moved block gets
-// (room to grow by half), growth from 4 KiB up as whole pages that then grow in place, the
-// fallback to the exact size and the refusal of memory -- and the discard of an old copy's
-// pages: the first one in a whole THP hugepage gives back every free dirty page of it at once,
-// later ones only their own run.
+// (room to grow by half), growth from 4 KiB up as whole pages that then grow in place, in new
+// hugepages without THP advice, the fallback to the exact size and the refusal of memory -- and the
+// discard of an old copy's pages: the first one in a whole THP hugepage gives back every free dirty
+// page of it at once, later ones only their own run.
 #include <criterion/criterion.h>
 #include <sys/mman.h>
 
@@ -93,6 +93,35 @@ Test(realloc_moves, growth_past_4k_is_pages_that_then_grow_in_place) {
   cr_assert(a.free(q, tc));
   cr_assert(a.free(r, tc));
   cr_assert_eq(a.page_heap().stats().large_bytes, 0u, "both went back to the page heap");
+  a.destroy_cache(tc);
+  cr_assert(a.valid());
+}
+
+// A hugepage the filler takes new for a realloc-grown block is not advised THP; other requests
+// still get advice for the hugepages they take, and a whole-hugepage block always does.
+Test(realloc_moves, grown_blocks_take_new_hugepages_without_thp_advice) {
+  TestOs os;
+  AllocatorConfig cfg = alloc_config();
+  cfg.page_heap.backing.thp = true;
+  cfg.page_heap.backing.thp_min_bytes = 0;
+  Alloc a(&os, cfg);
+  ThreadCache *tc = a.create_cache();
+  void *q = a.alloc_moved(100000, 100100, tc);  // 150000 bytes: 19 pages of a new hugepage
+  cr_assert(is_large(a, q));
+  const HugePage *hp = a.page_heap().span_of(q)->hp;
+  cr_assert_eq(hp->backing, Backing::kPlain);
+  cr_assert_eq(os.thp_advised, 0u);
+  void *other = a.alloc(100000, tc);  // fits next to q: the same hugepage, still plain
+  cr_assert_eq(a.page_heap().span_of(other)->hp, hp);
+  cr_assert_eq(os.thp_advised, 0u);
+  void *big = a.alloc(300 * kPageSize, tc);  // a new hugepage for an ordinary request: advised
+  cr_assert_eq(a.page_heap().span_of(big)->hp->backing, Backing::kThp);
+  uint64_t advised = os.thp_advised;
+  cr_assert_geq(advised, 1u);
+  void *whole = a.alloc_moved(2u << 20, (2u << 20) + 1, tc);  // whole hugepages: advised
+  cr_assert_eq(a.page_heap().span_of(whole)->hp->backing, Backing::kThp);
+  cr_assert_gt(os.thp_advised, advised);
+  for (void *p : {q, other, big, whole}) cr_assert(a.free(p, tc));
   a.destroy_cache(tc);
   cr_assert(a.valid());
 }
