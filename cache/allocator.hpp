@@ -146,13 +146,15 @@ class Allocator {
     if (p != nullptr && needzero) std::memset(p, 0, n);
     return p;
   }
-  void *alloc_large(size_t n, uint64_t align_pages, bool *needzero) {
+  // A large object of n bytes (whole pages) aligned to align_pages pages.  thp false: a block
+  // realloc grows (alloc_moved), see PageHeap::new_span.
+  void *alloc_large(size_t n, uint64_t align_pages, bool *needzero, bool thp = true) {
     if (HPMM_UNLIKELY(n > (uint64_t{1} << 44))) return nullptr;  // 16 TiB: past any arena
     uint64_t pages = n == 0 ? 1 : (n + kPageSize - 1) >> kPageShift;
     Span *s;
     {
       LockGuard g(heap_.lock());
-      s = heap_.new_span(static_cast<uint32_t>(pages), 0, align_pages);
+      s = heap_.new_span(static_cast<uint32_t>(pages), 0, align_pages, thp);
     }
     if (s == nullptr) return nullptr;
     if (needzero != nullptr) *needzero = s->needzero;
@@ -224,23 +226,15 @@ class Allocator {
   // The new block for a realloc that moves a block of `old` usable bytes to n > 0 bytes: of
   // moved_size(old, n) bytes if the OS gives them, else of n; a large object when it grows to
   // kMovedToPages or more.  nullptr when the OS refuses memory (the caller keeps the old block).
+  // A grown large object below a hugepage goes into the filler, and a hugepage taken new for it
+  // is not advised THP (alloc_large with thp false): the buffer will move on and leave its old
+  // copy free there, and a THP fault would zero and keep resident 2 MiB for the part it touches.
   void *alloc_moved(size_t old, size_t n, ThreadCache *tc) {
     size_t want = moved_size(old, n);
     bool pages = n > old && want >= kMovedToPages;
-    void *q = pages ? alloc_grown(want) : alloc(want, tc);
-    if (q == nullptr && want != n) q = pages ? alloc_grown(n) : alloc(n, tc);
+    void *q = pages ? alloc_large(want, 1, nullptr, false) : alloc(want, tc);
+    if (q == nullptr && want != n) q = pages ? alloc_large(n, 1, nullptr, false) : alloc(n, tc);
     return q;
-  }
-  // A large object of n bytes for a block realloc grows.  Below a hugepage it goes into the
-  // filler, and a hugepage taken new for it is not advised THP (PageHeap::new_span with thp
-  // false): the buffer will move on and its old copy be discarded, splitting the hugepage, and a
-  // THP fault would zero and keep resident 2 MiB for the part the copy touches.
-  void *alloc_grown(size_t n) {
-    if (n > (uint64_t{1} << 44)) return nullptr;
-    uint64_t pages = (n + kPageSize - 1) >> kPageShift;
-    LockGuard g(heap_.lock());
-    Span *s = heap_.new_span(static_cast<uint32_t>(pages), 0, 1, false);
-    return s == nullptr ? nullptr : reinterpret_cast<void *>(s->start);
   }
 
   // Frees the old copy of a large block realloc moved: its bytes are garbage, so its pages go back
