@@ -15,9 +15,10 @@
 // filler takes new for it: the buffer moves on and the discard of its old copy splits the
 // hugepage, so a THP fault there would zero 2 MiB and keep resident what the program never
 // touches (realloc_growth: 72 THP faults and 49 splits; peak RSS 125 -> 107 MiB without).
-// A large object freed with discard (realloc's old copy: its bytes are garbage) gives its pages
-// back to the OS at once, breaking a hugepage it shared; breaking a THP hugepage that was whole
-// gives back all its free dirty pages with them (the split is paid once).
+// A large object freed with discard (realloc's old copy: its bytes are garbage) gives back at
+// once, without the delay, the hugepages it covered whole and those it leaves empty; in a
+// hugepage others still use, its run goes back only on plain pages (nothing to split), and in a
+// THP-advised one or a pool page it just becomes free: breaking a hugepage stays a last resort.
 // Spans: new_span/delete_span make and unmake Span records and their page map entries.
 // Invariants (valid()): the filler, the arenas and the map are valid; every hugepage is in one
 // state; in_use_pages == pages in live spans.
@@ -114,8 +115,9 @@ class PageHeap {
   }
 
   // Frees s.  discard (a large object whose bytes are garbage, e.g. the old copy of a block
-  // realloc moved): its pages go back to the OS now instead of staying resident as free pages
-  // (a hugepage it only partly covered is broken, as by release(.., true)).
+  // realloc moved): hugepages it covered whole or leaves empty go back to the OS now, not after
+  // the delay, and so does its run in a hugepage on plain pages; in a THP-advised hugepage (or a
+  // pool page) others still use, its run only becomes free (see the header).
   void delete_span(Span *s, bool discard = false) {
     unmap_entries(s);
     in_use_pages_ -= s->npages;
@@ -315,7 +317,7 @@ class PageHeap {
         if (empty) huge_.free(hp, 1, now);
         if (discard && empty) {
           huge_.release_one(hp);
-        } else if (discard && hp->backing != Backing::kHugetlb) {
+        } else if (discard && hp->backing == Backing::kPlain) {
           discard_run(hp, idx, here);
         }
       }
@@ -325,15 +327,10 @@ class PageHeap {
     }
   }
 
-  // The free run [i, i + n) of the filler hugepage hp (not a pool page) goes back to the OS.
-  // On a THP hugepage still whole this splits it (THP maps it by 4 KiB pages from then on), so
-  // every free dirty page of it goes back in the same step (break_one): the split is paid once
-  // for all of them, and the later discards there are of their own run only.
+  // The free run [i, i + n) of the filler hugepage hp on plain pages (neither THP-advised nor a
+  // pool page: there is no hugepage to split) goes back to the OS.
   void discard_run(HugePage *hp, uint32_t i, uint32_t n) {
-    if (hp->backing == Backing::kThp && !hp->broken) {
-      filler_released_ += break_one(hp);
-      return;
-    }
+    HPMM_ASSERT(hp->backing == Backing::kPlain);
     if (!os_->decommit(hp->base + (uintptr_t{i} << kPageShift), uintptr_t{n} << kPageShift)) return;
     hp->dirty.clear_range(i, n);
     hp->broken = true;

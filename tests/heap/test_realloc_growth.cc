@@ -1,8 +1,8 @@
 // tests/heap/test_realloc_growth.cc: what realloc's moves rest on -- the size a moved block gets
 // (room to grow by half), growth from 4 KiB up as whole pages that then grow in place, in new
 // hugepages without THP advice, the fallback to the exact size and the refusal of memory -- and the
-// discard of an old copy's pages: the first one in a whole THP hugepage gives back every free dirty
-// page of it at once, later ones only their own run.
+// discard of an old copy's pages: in a THP-advised hugepage its run only becomes free (no split)
+// and the hugepage goes back whole when it empties; on plain pages the run goes back at once.
 #include <criterion/criterion.h>
 #include <sys/mman.h>
 
@@ -162,37 +162,35 @@ static HpLayout make_layout(Heap &h) {
   return l;
 }
 
-Test(discard, first_discard_in_a_whole_thp_hugepage_gives_back_every_free_dirty_page) {
+Test(discard, in_a_thp_hugepage_the_run_becomes_free_and_the_hugepage_goes_back_whole) {
   TestOs os;
   Heap h(&os, heap_config(true));
   HpLayout l = make_layout(h);
-  uintptr_t s1 = l.s1->start, s2 = l.s2->start, s3 = l.s3->start;
-  cr_assert_eq(l.keep->hp->backing, Backing::kThp);
-  h.delete_span(l.s1);  // an ordinary free: its pages stay resident in the whole hugepage
-  cr_assert_eq(os.decommits, 0u);
-  h.delete_span(l.s2, true);  // splits the hugepage: s1's free pages go back too, in one step
-  cr_assert_eq(os.decommits, 2u, "one call per free dirty run; the clean tail is left alone");
-  cr_assert_eq(os.decommitted_bytes, 50 * kPageSize);
-  cr_assert_eq(resident_pages(s1, 20 * kPageSize), 0u);
-  cr_assert_eq(resident_pages(s2, 30 * kPageSize), 0u);
-  cr_assert_eq(resident_pages(l.mid->start, l.mid->bytes()), l.mid->bytes() / 4096);
-  cr_assert_eq(static_cast<unsigned char *>(reinterpret_cast<void *>(l.mid->start))[0], 9);
-  cr_assert(l.keep->hp->broken);
-  h.delete_span(l.s3, true);  // broken already: only its own run
-  cr_assert_eq(os.decommits, 3u);
-  cr_assert_eq(os.decommitted_bytes, 55 * kPageSize);
-  cr_assert_eq(resident_pages(s3, 5 * kPageSize), 0u);
+  HugePage *hp = l.keep->hp;
+  uintptr_t s1 = l.s1->start, s2 = l.s2->start, base = hp->base;
+  cr_assert_eq(hp->backing, Backing::kThp);
+  h.delete_span(l.s1, true);
+  h.delete_span(l.s2, true);
+  h.delete_span(l.s3, true);
+  cr_assert_eq(os.decommits, 0u, "no split: the runs just become free");
+  cr_assert_not(hp->broken);
+  cr_assert_eq(resident_pages(s2, 30 * kPageSize), 30 * kPageSize / 4096);
   PageHeapStats st = h.stats();
-  cr_assert_eq(st.released_bytes, 55 * kPageSize);
-  cr_assert_eq(st.in_use_bytes, 18 * kPageSize);
+  cr_assert_eq(st.released_bytes, 0u);
+  cr_assert_eq(st.filler_free_bytes, (256 - 18) * kPageSize);
   cr_assert(h.valid());
-  Span *again = h.new_span(20, 0);  // best fit: s1's run again, released, so zero
+  Span *again = h.new_span(20, 0);  // best fit: s1's run again, not released, so dirty
   cr_assert_eq(again->start, s1);
-  cr_assert_not(again->needzero, "released pages read as zero");
+  cr_assert(again->needzero, "its old bytes are still there");
   h.delete_span(again);
   h.delete_span(l.mid);
-  h.delete_span(l.keep);
-  cr_assert_eq(h.stats().in_use_bytes, 0u);
+  h.delete_span(l.keep, true);  // empties the hugepage: it goes back whole, at once
+  cr_assert_eq(os.decommits, 1u);
+  cr_assert_eq(os.decommitted_bytes, kHugePageSize);
+  cr_assert_eq(resident_pages(base, kHugePageSize), 0u);
+  st = h.stats();
+  cr_assert_eq(st.in_use_bytes, 0u);
+  cr_assert_eq(st.free_resident_bytes, 0u, "not kept for the delay");
   cr_assert(h.valid());
 }
 
