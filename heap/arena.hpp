@@ -9,8 +9,9 @@
 // fit of k contiguous hugepages finds the union of everything freed next to each other.
 // Backing: a hugepage that is not resident gets its backing when taken: a page of the hugetlbfs
 // pool while `hugetlb` is allowed and the pool gives one, else THP when `thp` (the hugepage is
-// advised MADV_HUGEPAGE), else plain pages; pool pages and THP only once the hugepages in use
-// reach thp_min_bytes, so that a small program is not charged 2 MiB per hugepage it touches.
+// advised MADV_HUGEPAGE) and the taker did not decline it (alloc's thp: realloc growth), else
+// plain pages; pool pages and THP only once the hugepages in use reach thp_min_bytes, so that a
+// small program is not charged 2 MiB per hugepage it touches.
 // Release gives back whole hugepages only: MADV_DONTNEED, or the pool page to the pool.  Taking: a
 // run of resident free hugepages first; when only a run that needs new memory fits, as many
 // resident free hugepages are released at once (trade), so resident memory does not grow while free
@@ -112,9 +113,10 @@ class HugeSet {
   const BackingConfig &config() const { return cfg_; }
 
   // k contiguous hugepages, taken out of the free set (state left kFree for the caller to set);
-  // reserves a new arena when none has room.  *needzero: some page may hold old data.
+  // reserves a new arena when none has room.  *needzero: some page may hold old data.  thp false:
+  // a hugepage given new memory is not advised MADV_HUGEPAGE now (one advised before keeps it).
   // nullptr when the OS refuses memory.
-  HugePage *alloc(uint32_t k, bool *needzero, uint64_t align = kHugePageSize) {
+  HugePage *alloc(uint32_t k, bool *needzero, uint64_t align = kHugePageSize, bool thp = true) {
     Arena *a = nullptr;
     uint32_t i = 0;
     // Reuse resident free hugepages first (no fault, no new RSS), then any free ones.
@@ -132,7 +134,7 @@ class HugeSet {
       i = a->first_fit(k, align);
       HPMM_CHECK(i < a->nhp, "huge set: a new arena has no room");
     }
-    bool nz = take_run(a, i, k);
+    bool nz = take_run(a, i, k, thp);
     *needzero = nz;
     return &a->hp[i];
   }
@@ -263,8 +265,8 @@ class HugeSet {
   // Takes the free hugepages [i, i + k) of a out of the free set and gives memory to those that
   // have none: a resident free hugepage's, moved there (no fault, no zeroing: see move_into),
   // else new memory (back), for which trade() then gives resident free hugepages back.  Returns
-  // whether some page may hold old data.
-  bool take_run(Arena *a, uint32_t i, uint32_t k) {
+  // whether some page may hold old data.  thp: as for alloc.
+  bool take_run(Arena *a, uint32_t i, uint32_t k, bool thp = true) {
     for (uint32_t h = i; h < i + k; ++h) {  // none of them is a candidate for move_into
       Arena::put(a->free_bits, h, false);
       Arena::put(a->resident_bits, h, false);
@@ -276,11 +278,11 @@ class HugeSet {
       --free_hugepages_;  // one by one: back() counts the hugepages in use before this one
       if (!p.dirty.all_clear()) nz = true;
       if (!p.dirty.all_clear() || p.backing == Backing::kHugetlb) continue;
-      if (move_into(&p)) {
+      if (move_into(&p, thp)) {
         nz = true;
         continue;
       }
-      back(&p);
+      back(&p, thp);
       ++fresh;
     }
     trade(fresh);
@@ -295,7 +297,7 @@ class HugeSet {
   // not pool pages.  Not past the move budget either: p becomes a mapping of its own (remapped),
   // while q, if it was one, gets fresh memory mapped over it and is whole again.  False when
   // there is no such q, the budget is spent or the OS refuses; p is then unchanged.
-  bool move_into(HugePage *p) {
+  bool move_into(HugePage *p, bool thp) {
     HPMM_ASSERT(p->backing != Backing::kHugetlb);
     if (!p->remapped && remapped_ >= move_budget()) return false;
     Arena *qa = nullptr;
@@ -319,7 +321,7 @@ class HugeSet {
     ++moved_hugepages_;
     if (!p->remapped) p->remapped = true, ++remapped_;  // (it was only if a map_fresh failed)
     if (q.remapped) map_fresh(&q);
-    advise_if_big(p);
+    advise_if_big(p, thp);
     return true;
   }
 
@@ -415,7 +417,7 @@ class HugeSet {
     return bytes;
   }
 
-  void back(HugePage *p) {
+  void back(HugePage *p, bool thp) {
     // Whole hugepages (pool or THP) only once the heap is big enough for a whole hugepage per
     // allocation not to matter: a small program keeps a small footprint (a pool page is 2 MiB
     // of its memory as much as a THP is, though rusage does not count it).
@@ -430,14 +432,14 @@ class HugeSet {
       }
       hugetlb_empty_ = true;  // do not ask again until we give a pool page back
     }
-    advise_if_big(p);
+    advise_if_big(p, thp);
   }
 
-  // THP advice for p once the heap is big enough (see back); adjacent advised hugepages merge
-  // into one mapping.
-  void advise_if_big(HugePage *p) {
+  // THP advice for p once the heap is big enough (see back), unless the caller said no (thp
+  // false); adjacent advised hugepages merge into one mapping.
+  void advise_if_big(HugePage *p, bool thp = true) {
     bool big = (total_hugepages_ - free_hugepages_) * kHugePageSize >= cfg_.thp_min_bytes;
-    if (!p->advised && cfg_.thp && big) p->advised = os_->advise_thp(p->base, kHugePageSize);
+    if (!p->advised && cfg_.thp && thp && big) p->advised = os_->advise_thp(p->base, kHugePageSize);
     p->backing = p->advised ? Backing::kThp : Backing::kPlain;
   }
 
