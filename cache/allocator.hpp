@@ -412,8 +412,9 @@ class Allocator {
   }
 
   // A list grew past its max_length.  A one-way list (it only overflows) is capped at
-  // one_way_length and gives back runs of that length whole, which the allocating side takes
-  // from the transfer cache as they are.
+  // one_way_length and gives back runs of that length whole, which the transfer cache keeps
+  // (merged up to a batch for classes up to CentralFreeList::kMergeMaxSize) for the allocating
+  // side.
   __attribute__((noinline)) void overflow(ThreadCache *tc, uint32_t cls) {
     ListBound &b = tc->bounds[cls];
     uint32_t batch = kSizeClasses[cls].batch;
