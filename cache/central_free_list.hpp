@@ -19,11 +19,13 @@
 // remove_range and insert_range, the oldest transfer-cache runs that add up to at most the
 // interval's low-water mark of slot_objects_ (objects no thread asked for all interval) go to
 // their spans.  A span whose objects all came back returns to the page heap at once (no spare:
-// the 100+ classes' spares, up to 15 pages each, cost steady_heap, mixed_sizes and realloc_growth
-// 2-5 MiB of peak RSS; the span traffic costs mixed_sizes ~1.7 % more instructions).
+// with the 112-class table of the time, spares of up to 15 pages a class cost steady_heap,
+// mixed_sizes and realloc_growth 2-5 MiB of peak RSS, and a 2-page spare a class did not lower
+// the span traffic of prodcons under today's 71 classes, whose spans of 513 B - 8 KiB are 1-8
+// pages of 1-14 objects: the transfer cache below keeps its runs from reaching the spans).
 // Without these, each class's spans follow its own high point, and a program whose demand moves
-// between classes (prodcons: 10 % of 8,704 live blocks spread over 40 classes of 512 B - 8 KiB)
-// holds the sum of the per-class maxima.
+// between classes (prodcons: 10 % of 8,704 live blocks spread over the 30 classes of 513 B -
+// 8 KiB) holds the sum of the per-class maxima.
 // Producer/consumer bursts (classes up to kMergeMaxSize): a one-way list's runs (whole, at most
 // 16 KiB: 2-4 objects for 4-8 KiB) merge in the transfer cache up to a batch, so it holds kSlots
 // batches of them, and the idle interval is kIdleOps batches of objects (not kIdleOps calls,
