@@ -15,18 +15,29 @@
 //            empty and go back to the page heap, where any class can reuse their pages.  A span
 //            moves between buckets only when its bucket changes: O(1) (bucket_mask_ finds the
 //            fullest bucket with one count-leading-zeros).
-// Idle objects go back (TCMalloc's plunder): every kIdleOps transfers, the oldest transfer-cache
-// runs that add up to at most the interval's low-water mark of slot_objects_ (objects no thread
-// asked for all interval) go to their spans.  A span whose objects all came back returns to the
-// page heap at once (no spare: the 100+ classes' spares, up to 15 pages each, cost steady_heap,
-// mixed_sizes and realloc_growth 2-5 MiB of peak RSS; the span traffic costs mixed_sizes ~1.7 %
-// more instructions).
+// Idle objects go back (TCMalloc's plunder): every idle_objects_ objects moved through
+// remove_range and insert_range, the oldest transfer-cache runs that add up to at most the
+// interval's low-water mark of slot_objects_ (objects no thread asked for all interval) go to
+// their spans.  A span whose objects all came back returns to the page heap at once (no spare:
+// with the 112-class table of the time, spares of up to 15 pages a class cost steady_heap,
+// mixed_sizes and realloc_growth 2-5 MiB of peak RSS, and a 2-page spare a class did not lower
+// the span traffic of prodcons under today's 71 classes, whose spans of 513 B - 8 KiB are 1-8
+// pages of 1-14 objects: the transfer cache below keeps its runs from reaching the spans).
 // Without these, each class's spans follow its own high point, and a program whose demand moves
-// between classes (prodcons: 10 % of 8,704 live blocks spread over 40 classes of 512 B - 8 KiB)
-// holds the sum of the per-class maxima.
+// between classes (prodcons: 10 % of 8,704 live blocks spread over the 30 classes of 513 B -
+// 8 KiB) holds the sum of the per-class maxima.
+// Producer/consumer bursts (classes up to kMergeMaxSize): a one-way list's runs (whole, at most
+// 16 KiB: 2-4 objects for 4-8 KiB) merge in the transfer cache up to a batch, so it holds kSlots
+// batches of them, and the idle interval is kIdleOps batches of objects (not kIdleOps calls,
+// which for runs of 2 was a quarter of a consumer's burst).  Otherwise the runs the producer
+// takes next went to spans of 1-2 objects, emptied them, and each cost a page-heap round trip
+// (prodcons: 13,253 span frees at scale 0.1, 8 % more instructions).  Above kMergeMaxSize (one
+// object a run) each run keeps a slot and the interval is kIdleOps objects: there the longer
+// hold cost mixed_sizes, whose single thread's lists turn one-way by chance, 2 MiB of RSS.
 // Invariants (valid()): every span on list b has 0 < nfree, bucket(objects - nfree) == b, cls ==
 // this class, is valid, and its prev links mirror next; bit b of bucket_mask_ is set iff list b is
-// nonempty; free objects on the lists add to span_free_; slot counts add to slot_objects_.
+// nonempty; free objects on the lists add to span_free_; slot counts add to slot_objects_; every
+// slot holds at most a batch.
 // Lock order: a central lock may be held while taking the page heap's lock, never the reverse.
 #pragma once
 
@@ -47,8 +58,10 @@ class CentralFreeList {
   static constexpr uint32_t kSlots = 16;
   static constexpr uint64_t kPartialBytes = 16 * 1024;
   static constexpr uint32_t kBuckets = 16;
-  // The idle interval, in transfers (remove_range and insert_range calls) of this class.
+  // The idle interval: kIdleOps batches of objects moved (kIdleOps objects above kMergeMaxSize).
   static constexpr uint32_t kIdleOps = 32;
+  // Classes up to this size merge one-way runs in the transfer cache (see the header).
+  static constexpr uint32_t kMergeMaxSize = 8192;
 
   void init(uint32_t cls, PageHeap<Os> *heap) {
     cls_ = cls;
@@ -59,6 +72,9 @@ class CentralFreeList {
     max_slots_ = static_cast<uint32_t>(slots < 2 ? 2 : slots > kSlots ? kSlots : slots);
     objects_ = kSizeClasses[cls].objects;
     bucket_mult_ = (kBuckets << 16) / objects_;
+    const bool merge = kSizeClasses[cls].size <= kMergeMaxSize;
+    merge_limit_ = merge ? kSizeClasses[cls].batch : 0;
+    idle_objects_ = kIdleOps * (merge ? kSizeClasses[cls].batch : 1);
   }
 
   SpinLock &lock() { return lock_; }
@@ -76,7 +92,7 @@ class CentralFreeList {
         *head = s.head;
         *tail = s.tail;
         uint32_t got = s.count;
-        tick();
+        tick(got);
         return got;
       }
       void *t = s.head;  // the first n of it
@@ -86,7 +102,7 @@ class CentralFreeList {
       s.head = *static_cast<void **>(t);
       s.count -= n;
       slot_objects_ -= n;
-      tick();
+      tick(n);
       return n;
     }
     low_water_ = 0;
@@ -122,15 +138,19 @@ class CentralFreeList {
     }
     *head = first;
     *tail = last;
-    tick();
+    tick(got);
     return got;
   }
 
   // Takes back n (<= batch) objects linked from head (each must be an object of this class that
   // was handed out).  A full batch goes to the transfer cache when it has a free slot (at most
   // max_slots_, about 256 KiB of batches); so does a `whole` run, a one-way list's bound's worth
-  // (ThreadCache::one_way_length, <= 16 KiB), while a slot of the kSlots is free (so again at
-  // most about 256 KiB), since the other side takes such runs whole.  Any other partial run (a
+  // (ThreadCache::one_way_length, <= 16 KiB), since the other side takes such runs whole: it
+  // joins the top slot while that stays within a batch (classes up to kMergeMaxSize), else takes
+  // a slot of the kSlots while one is free (so whole runs hold at most kSlots batches: up to
+  // 1 MiB for the classes of 1-8 KiB, whose batches are about 64 KiB, but the idle release
+  // returns what the other side does not take; above kMergeMaxSize, kSlots runs of at most
+  // 16 KiB).  Any other partial run (a
   // thread cache whose list is still short, max_length < batch, trades a few objects at a time)
   // goes there too while the transfer cache holds at most kPartialBytes, so that those trades
   // need no bitmap update per object either, yet objects parked there cannot keep many spans
@@ -138,6 +158,15 @@ class CentralFreeList {
   void insert_range(void *head, void *tail, uint32_t n, bool whole = false) {
     LockGuard g(lock_);
     const uint32_t batch = kSizeClasses[cls_].batch;
+    if (whole && nslots_ > 0 && slots_[nslots_ - 1].count + n <= merge_limit_) {
+      Slot &top = slots_[nslots_ - 1];
+      *static_cast<void **>(tail) = top.head;
+      top.head = head;
+      top.count += n;
+      slot_objects_ += n;
+      tick(n);
+      return;
+    }
     if ((whole ? nslots_ < kSlots : nslots_ < max_slots_) &&
         (n == batch || whole ||
          (n < batch && (slot_objects_ + n) * kSizeClasses[cls_].size <= kPartialBytes))) {
@@ -146,7 +175,7 @@ class CentralFreeList {
     } else {
       release_to_spans(head, n);
     }
-    tick();
+    tick(n);
   }
 
   // Takes back one object freed by a thread without a cache, straight to its span's bitmap,
@@ -183,7 +212,10 @@ class CentralFreeList {
         free += s->nfree;
       }
     }
-    for (uint32_t i = 0; i < nslots_; ++i) in_slots += slots_[i].count;
+    for (uint32_t i = 0; i < nslots_; ++i) {
+      if (slots_[i].count == 0 || slots_[i].count > kSizeClasses[cls_].batch) return false;
+      in_slots += slots_[i].count;
+    }
     return in_slots == slot_objects_ && free == span_free_;
   }
 
@@ -194,11 +226,12 @@ class CentralFreeList {
     uint32_t count;
   };
 
-  // Counts a transfer; every kIdleOps of them, the oldest runs that add up to at most the
-  // low-water mark of slot_objects_ over the interval go to the spans.
-  void tick() {
+  // Counts a transfer of n objects; every kIdleOps batches of them, the oldest runs that add up
+  // to at most the low-water mark of slot_objects_ over the interval go to the spans.
+  void tick(uint32_t n) {
     if (slot_objects_ < low_water_) low_water_ = slot_objects_;
-    if (++ops_ < kIdleOps) return;
+    ops_ += n;
+    if (ops_ < idle_objects_) return;
     ops_ = 0;
     uint64_t idle = low_water_;
     uint32_t k = 0;
@@ -317,8 +350,10 @@ class CentralFreeList {
   uint64_t spans_ = 0;
   uint64_t span_free_ = 0;
   uint64_t slot_objects_ = 0;
-  uint64_t low_water_ = 0;  // min of slot_objects_ since the last idle release
-  uint32_t ops_ = 0;        // transfers since then
+  uint64_t low_water_ = 0;     // min of slot_objects_ since the last idle release
+  uint32_t ops_ = 0;           // objects moved since then
+  uint32_t merge_limit_ = 0;   // a whole run joins the top slot up to this count (0: never)
+  uint32_t idle_objects_ = 0;  // the idle interval in objects
 };
 
 }  // namespace hpmm

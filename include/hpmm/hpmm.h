@@ -51,7 +51,7 @@ struct hpmm_class_stats {
 int hpmm_get_stats(struct hpmm_stats *out, size_t size);
 
 /* Fills out[0 .. n) with the size classes (smallest first) and returns how many classes there
- * are (112): call with n == 0 to ask. */
+ * are (71): call with n == 0 to ask. */
 int hpmm_get_class_stats(struct hpmm_class_stats *out, int n);
 
 /* Writes the statistics as text to fd (what HPMM_STATS=1 prints at exit). */

@@ -158,14 +158,17 @@ Test(central, the_fullest_span_serves_and_a_light_one_empties) {
   cr_assert_eq(cl.spans(), 0u);
 }
 
-// Runs that sat in the transfer cache through a whole interval of kIdleOps transfers (below its
-// low-water mark) go back to their spans, so a span they fill goes to the page heap.
+// Runs that sat in the transfer cache through a whole interval of kIdleOps batches of objects
+// moved (below its low-water mark) go back to their spans, so a span they fill goes to the page
+// heap.
 Test(central, idle_runs_go_back_to_spans) {
   TestOs os;
   Alloc a(&os, test_config());
   uint32_t cls = size_class_of(1024);  // 8 objects a span: a run of one span is a partial run
   uint32_t n = kSizeClasses[cls].objects;
-  constexpr uint32_t kOps = CentralFreeList<TestOs>::kIdleOps;
+  // The interval in transfers of n objects.
+  const uint32_t kOps = CentralFreeList<TestOs>::kIdleOps * kSizeClasses[cls].batch / n;
+  cr_assert_eq(CentralFreeList<TestOs>::kIdleOps * kSizeClasses[cls].batch % n, 0u);
   cr_assert(n < kSizeClasses[cls].batch && 2 * n * 1024 <= CentralFreeList<TestOs>::kPartialBytes);
   CentralFreeList<TestOs> &cl = a.central(cls);
   void *h1, *t1, *h2, *t2;
@@ -285,6 +288,53 @@ Test(thread_cache, a_streak_of_one_kind_makes_a_list_one_way) {
   cr_assert_eq(ThreadCache::one_way_length(size_class_of(32768)), 1u);
   cr_assert_eq(ThreadCache::one_way_length(size_class_of(64)),
                kSizeClasses[size_class_of(64)].batch, "small classes keep a batch");
+}
+
+// One-way runs (`whole`, a few objects each for the classes above 2 KiB) merge in the transfer
+// cache up to a batch, so it holds kSlots batches of them, and a producer/consumer pair's burst
+// of frees waits there for the producer instead of emptying spans of 1-2 objects (each a
+// page-heap round trip).  Classes above kMergeMaxSize keep one run a slot.
+Test(central, one_way_runs_merge_into_batches) {
+  TestOs os;
+  Alloc a(&os, test_config());
+  using CL = CentralFreeList<TestOs>;
+  for (size_t size : {size_t{8192}, size_t{12288}}) {
+    const uint32_t cls = size_class_of(size), batch = kSizeClasses[cls].batch;
+    const uint32_t run = ThreadCache::one_way_length(cls), total = CL::kSlots * batch;
+    cr_assert_lt(run, batch);
+    CL &cl = a.central(cls);
+    std::vector<void *> objs;
+    for (uint32_t i = 0; i < total; ++i) {
+      void *h, *t;
+      cr_assert_eq(cl.remove_range(&h, &t, 1), 1u);
+      objs.push_back(h);
+    }
+    const uint64_t spans = cl.spans();
+    for (uint32_t i = 0; i < total; i += run) {  // the consumer's runs, linked
+      for (uint32_t k = i; k + 1 < i + run; ++k) *static_cast<void **>(objs[k]) = objs[k + 1];
+      cl.insert_range(objs[i], objs[i + run - 1], run, true);
+    }
+    const uint64_t held = cl.in_transfer();
+    if (size <= CL::kMergeMaxSize) {
+      cr_assert_eq(held, total, "size %zu: every run kept", size);
+      cr_assert_eq(cl.spans(), spans, "no span emptied");
+    } else {
+      cr_assert_leq(held, CL::kSlots * run, "size %zu: one run a slot", size);
+    }
+    cr_assert(cl.valid());
+    std::set<void *> back;  // the producer takes runs back, each object once
+    for (void *h, *t; cl.in_transfer() > 0;) {
+      uint32_t got = cl.remove_range(&h, &t, run);
+      cr_assert_eq(got, run);
+      for (uint32_t k = 0; k < got; ++k, h = *static_cast<void **>(h))
+        cr_assert(back.insert(h).second, "an object handed out twice");
+    }
+    cr_assert_eq(back.size(), held);
+    for (void *p : back) cl.insert_one(p);
+    cr_assert_eq(cl.spans(), 0u, "every object back: every span went to the page heap");
+    cr_assert(cl.valid());
+  }
+  cr_assert(a.valid());
 }
 
 // Producer/consumer: one cache only allocates a class, another only frees it.  Neither keeps
