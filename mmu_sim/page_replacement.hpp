@@ -30,6 +30,9 @@
 //   tracks(f) <=> f holds a page,   used() == #{f : tracks(f)} <= nframes.
 // victim() returns a frame with tracks(f) (FrameTable calls it only when every frame is full);
 // calling it when no frame holds a page is a checked error.
+// A policy may also offer replace(key, t) -> frame: victim(key, t) and on_fill(frame, key, t) in
+// one step (lru and fifo: one list move instead of a removal and an insertion); FrameTable uses it
+// when present (frame_table.hpp), and its victims and hints must equal the two-step protocol's.
 //
 // Hot path: on_access runs on every simulated reference (in the default reference-bit mode), so
 // for fifo, lru, clock and random it is O(1) and a handful of instructions; opt's is O(log n)

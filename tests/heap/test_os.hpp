@@ -5,8 +5,10 @@
 
 #include <sys/mman.h>
 
+#include <cstddef>
 #include <cstdint>
 #include <cstring>
+#include <vector>
 
 #include "heap/os_source.hpp"
 
@@ -71,3 +73,12 @@ struct TestOs {
   uint64_t now_ns() { return clock; }
 };
 static_assert(hpmm::HeapOs<TestOs>);
+
+// How many of the 4 KiB pages of [a, a + bytes) are resident (mincore); SIZE_MAX if it fails.
+inline size_t resident_pages(uintptr_t a, size_t bytes) {
+  size_t n = bytes / 4096, r = 0;
+  std::vector<unsigned char> v(n);
+  if (mincore(reinterpret_cast<void *>(a), bytes, v.data()) != 0) return SIZE_MAX;
+  for (unsigned char c : v) r += c & 1;
+  return r;
+}

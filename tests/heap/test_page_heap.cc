@@ -204,14 +204,6 @@ Test(filler, frees_then_allocs_reuse_partly_used_hugepages) {
   cr_assert(h.valid());
 }
 
-static size_t resident_pages(uintptr_t a, size_t bytes) {
-  size_t n = bytes / 4096, r = 0;
-  std::vector<unsigned char> v(n);
-  if (mincore(reinterpret_cast<void *>(a), bytes, v.data()) != 0) return SIZE_MAX;
-  for (unsigned char c : v) r += c & 1;
-  return r;
-}
-
 Test(release, whole_hugepages_after_the_delay_and_rss_falls) {
   TestOs os;
   Heap h(&os, small_arenas());

@@ -32,14 +32,6 @@ static PageHeapConfig heap_config(bool thp) {
   return c;
 }
 
-static size_t resident_pages(uintptr_t a, size_t bytes) {
-  size_t n = bytes / 4096, r = 0;
-  std::vector<unsigned char> v(n);
-  if (mincore(reinterpret_cast<void *>(a), bytes, v.data()) != 0) return SIZE_MAX;
-  for (unsigned char c : v) r += c & 1;
-  return r;
-}
-
 static bool is_large(Alloc &a, const void *p) {
   uint64_t e = a.page_heap().entry_of(p);
   return e != 0 && entry_class(e) == 0;
