@@ -24,14 +24,17 @@
 //            follows that chain more than the instruction count -- inlining the general set
 //            search into the loop's rare path cost lru ~20 %), lru's stamp store and plru's
 //            read-modify-write of the node bits.
-//   fault    ~10 M accesses/s, ~950 instructions per access with LRU pages: the TLB's L2 fill,
-//            victim choice (a branch-free min over 12 stamps), shootdown and probe ~330, the walk
-//            caches ~145, the fault itself ~300 (miss, evict, place, the LRU list, the PTEs), the
-//            batch loop and the generator ~75; plus cache misses on the PTEs of 1 Mi pages (8 MiB)
-//            and on the victim's per-frame records, which LRU scatters (fifo and clock evict frames
-//            in address order); LRU prefetches them 4 victims ahead.  20 M/s (~150 cycles) would
-//            need ~300 instructions: per-set packed ages in the L2, one record per frame, walk
-//            caches without their per-level loop.
+//   fault    ~11 M accesses/s, ~800 instructions per access with LRU pages: the TLB's probes, L2
+//            fill and victim (one packed order word per set) and L1 fill ~330 (a shootdown
+//            searches only the levels a per-frame byte says hold the victim: ~2 % of victims are
+//            still cached), the walk caches ~100 (straight-line for the usual 4 KiB walk), the
+//            fault itself ~250 (miss, evict, place -- an LRU/FIFO eviction is one list move --,
+//            the PTEs), the batch loop and the generator ~75; plus cache misses on the PTEs of
+//            1 Mi pages (8 MiB) and on the victim's per-frame records, which LRU scatters (fifo
+//            and clock evict frames in address order); LRU prefetches them 4 victims ahead.
+//            20 M/s (~150 cycles at ~3 instructions a cycle) needs ~475 instructions: one record
+//            per frame (owner, PTE pointer, swap slot, links), an inline single-size L2 probe and
+//            L1 victim, cheaper PTE construction on a fault.
 #include <algorithm>
 #include <bit>
 #include <cstdio>

@@ -16,6 +16,9 @@ passed can only be the allocator's own; it is reported once per allocator.
 Figures.  Per workload and allocator, the median of the runs.  Ratios are subject / peer, where
 the subject is libhpmm when its library exists (else glibc, labelled as such); below 1 means the
 subject is faster or leaner.  Summary rows are geometric means over the workloads both ran.
+User time (ru_utime) is given apart too: the kernel's share (page faults, zeroing, madvise) can
+swing with the machine's state -- on a VM that hands free memory back to its host, a fault on a
+reclaimed 2 MiB block costs milliseconds -- while the user time is the allocator's own code.
 Hugepage coverage is measured in one extra run of steady_heap per allocator, with
 ALLOC_BENCH_REPORT set (so timing runs never read smaps): the fraction of the process's
 anonymous memory on huge pages, (AnonHugePages + hugetlb) / (Anonymous + hugetlb), read from
@@ -173,7 +176,7 @@ def run_once(prog, scale, lib, report=None, lib_env=None, sample_hugetlb=False):
     rss_kib += hugetlb_kib
     # Output from a run that passed comes from the allocator (the workloads print nothing on
     # success); it is kept and reported, not held against the run.
-    return {"wall": wall, "cpu": ru.ru_utime + ru.ru_stime, "rss_kib": rss_kib,
+    return {"wall": wall, "cpu": ru.ru_utime + ru.ru_stime, "user": ru.ru_utime, "rss_kib": rss_kib,
             "hugetlb_kib": hugetlb_kib,
             "ok": error is None, "error": error, "noise": text[:200] if text and not error else None}
 
@@ -360,6 +363,7 @@ def main():
                 continue
             walls = [x["wall"] for x in rs]
             med[w][n] = {"wall": statistics.median(walls), "cpu": statistics.median(x["cpu"] for x in rs),
+                         "user": statistics.median(x["user"] for x in rs),
                          "rss_kib": statistics.median(x["rss_kib"] for x in rs),
                          "hugetlb_kib": statistics.median(x["hugetlb_kib"] for x in rs),
                          "spread": (max(walls) - min(walls)) / (2 * statistics.median(walls))}
@@ -374,6 +378,9 @@ def main():
     print_table("median wall time, s (± half the range over runs)", workloads, names, cell_time, 13)
     print_table("median CPU time (user+sys), s", workloads, names,
                 lambda w, n: "FAIL" if med[w][n] is None else f"{med[w][n]['cpu']:.3f}", 13)
+    print_table("median user time, s (CPU time less the kernel's: page faults, madvise, mmap)",
+                workloads, names,
+                lambda w, n: "FAIL" if med[w][n] is None else f"{med[w][n]['user']:.3f}", 13)
     pool = hugetlb_pool()
     rss_title = "median peak RSS, MiB, every byte counted"
     if "libhpmm" in names:
@@ -396,6 +403,7 @@ def main():
 
     ratios = {}
     for key, label, bestname in (("wall", "wall time", "fastest"), ("cpu", "CPU time", "fastest"),
+                                 ("user", "user time", "fastest"),
                                  ("rss_kib", "peak RSS", "leanest")):
         cols = peers + [bestname]
         table = {w: {p: ratio(w, p, key) for p in peers} for w in workloads}
