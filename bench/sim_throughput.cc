@@ -12,8 +12,8 @@
 // Times are the thread's CPU time (the machine may be shared).  Writes no files.
 // Targets (issue): tlb-hit >= 300 M translations/s; fault >= 20 M accesses/s.  Where they stand
 // and what bounds them (callgrind, README's figures):
-//   tlb-hit  lru ~315 M/s, fifo ~380 and random ~385 reach it; plru ~290 does not (medians of 6,
-//            load ~2.5).  callgrind: 50 (fifo, random), 55 (lru), 65 (plru) instructions per
+//   tlb-hit  lru ~325 M/s, fifo ~375 and random ~380 reach it; plru ~285 does not (medians of 3,
+//            load ~2).  callgrind: 51 (fifo, random), 58 (lru), 66 (plru) instructions per
 //            translation: the batch loop, the kind/page-cross test, the memo test, set index, one
 //            SSE2 compare of a set's 4 low tag halves (a set of the usual L1 is one 64-byte line:
 //            low halves, high halves, 32-bit data) and a test of the candidate's high half, the TLB
