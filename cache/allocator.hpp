@@ -241,11 +241,11 @@ class Allocator {
   // is not advised THP (alloc_large with thp false): the buffer will move on and leave its old
   // copy free there, and a THP fault would zero and keep resident 2 MiB for the part it touches.
   void *alloc_moved(size_t old, size_t n, ThreadCache *tc) {
-    size_t want = moved_size(old, n);
-    bool pages = n > old && want >= kMovedToPages;
-    void *q = pages ? alloc_large(want, 1, nullptr, false) : alloc(want, tc);
-    if (q == nullptr && want != n) q = pages ? alloc_large(n, 1, nullptr, false) : alloc(n, tc);
-    return q;
+    const size_t want = moved_size(old, n);
+    const bool pages = n > old && want >= kMovedToPages;
+    auto take = [&](size_t m) { return pages ? alloc_large(m, 1, nullptr, false) : alloc(m, tc); };
+    void *q = take(want);
+    return q == nullptr && want != n ? take(n) : q;
   }
 
   // Frees the old copy of a large block realloc moved: its bytes are garbage, so its pages go back

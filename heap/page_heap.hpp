@@ -318,7 +318,8 @@ class PageHeap {
         if (discard && empty) {
           huge_.release_one(hp);
         } else if (discard && hp->backing == Backing::kPlain) {
-          discard_run(hp, idx, here);
+          // A hugepage on plain pages has nothing to split: the run alone goes back.
+          filler_released_ += break_run(hp, idx, here);
         }
       }
       start += uintptr_t{here} << kPageShift;
@@ -327,14 +328,21 @@ class PageHeap {
     }
   }
 
-  // The free run [i, i + n) of the filler hugepage hp on plain pages (neither THP-advised nor a
-  // pool page: there is no hugepage to split) goes back to the OS.
-  void discard_run(HugePage *hp, uint32_t i, uint32_t n) {
-    HPMM_ASSERT(hp->backing == Backing::kPlain);
-    if (!os_->decommit(hp->base + (uintptr_t{i} << kPageShift), uintptr_t{n} << kPageShift)) return;
+  // The free pages [i, i + n) of the filler hugepage hp (not a pool page) go back to the OS.
+  // Returns the bytes released (0 when the OS refuses); the caller counts them in
+  // filler_released_.
+  uint64_t decommit_run(HugePage *hp, uint32_t i, uint32_t n) {
+    HPMM_ASSERT(hp->backing != Backing::kHugetlb);
+    if (!os_->decommit(hp->base + (uintptr_t{i} << kPageShift), uintptr_t{n} << kPageShift))
+      return 0;
     hp->dirty.clear_range(i, n);
-    hp->broken = true;
-    filler_released_ += uint64_t{n} << kPageShift;
+    return uint64_t{n} << kPageShift;
+  }
+  // decommit_run, and hp is marked broken (pages released while others stay resident).
+  uint64_t break_run(HugePage *hp, uint32_t i, uint32_t n) {
+    const uint64_t bytes = decommit_run(hp, i, n);
+    if (bytes != 0) hp->broken = true;
+    return bytes;
   }
 
   void unmap_entries(Span *s) {
@@ -356,11 +364,7 @@ class PageHeap {
     filler_.for_each([&](HugePage *hp) {
       if (hp->backing != Backing::kPlain || now - hp->free_since_ns < cfg_.release_delay_ns) return;
       hp->used.for_each_clear_run([&](uint32_t i, uint32_t n) {
-        if (!hp->dirty.any_range(i, n)) return;
-        if (!os_->decommit(hp->base + (uintptr_t{i} << kPageShift), uintptr_t{n} << kPageShift))
-          return;
-        hp->dirty.clear_range(i, n);
-        bytes += uint64_t{n} << kPageShift;
+        if (hp->dirty.any_range(i, n)) bytes += decommit_run(hp, i, n);
       });
     });
     filler_released_ += bytes;
@@ -378,23 +382,12 @@ class PageHeap {
   uint64_t break_filler() {
     uint64_t bytes = 0;
     filler_.for_each([&](HugePage *hp) {
-      if (hp->backing != Backing::kHugetlb) bytes += break_one(hp);
+      if (hp->backing == Backing::kHugetlb) return;
+      hp->used.for_each_clear_run([&](uint32_t i, uint32_t n) {
+        if (hp->dirty.any_range(i, n)) bytes += break_run(hp, i, n);
+      });
     });
     filler_released_ += bytes;
-    return bytes;
-  }
-  // Releases the free, dirty pages of the filler hugepage hp (not a pool page); returns the bytes
-  // (the caller counts them in filler_released_).
-  uint64_t break_one(HugePage *hp) {
-    uint64_t bytes = 0;
-    hp->used.for_each_clear_run([&](uint32_t i, uint32_t n) {
-      if (!hp->dirty.any_range(i, n)) return;
-      if (!os_->decommit(hp->base + (uintptr_t{i} << kPageShift), uintptr_t{n} << kPageShift))
-        return;
-      hp->dirty.clear_range(i, n);
-      hp->broken = true;
-      bytes += uint64_t{n} << kPageShift;
-    });
     return bytes;
   }
 
