@@ -5,6 +5,10 @@
 // An arena of nhp hugepages has a record per hugepage (heap/huge_page.hpp) and two bitmaps:
 //   free_bits      bit h set  <=>  hp[h].state == kFree
 //   resident_bits  bit h set  <=>  hp[h].resident_free()  (free, still holding memory)
+// Records are built when first taken (a 1 GiB arena's 512 records are 56 KiB, most of which a
+// small program never needs): hp[h] is constructed  <=>  h < built; for h >= built the hugepage
+// is free, untouched and unadvised (free bit set, resident bit clear), and its record's memory
+// (zero from map_meta) is not read or written.
 // Free neighbours need no merging step: a run of set free_bits is one free range, so the first
 // fit of k contiguous hugepages finds the union of everything freed next to each other.
 // Backing: a hugepage that is not resident gets its backing when taken: a page of the hugetlbfs
@@ -38,6 +42,7 @@ namespace hpmm {
 struct Arena {
   uintptr_t base = 0;
   uint32_t nhp = 0;
+  uint32_t built = 0;  // hp[0, built) are constructed (see the header)
   HugePage *hp = nullptr;
   uint64_t *free_bits = nullptr;
   uint64_t *resident_bits = nullptr;
@@ -83,8 +88,22 @@ struct Arena {
   }
   uint32_t first_fit(uint32_t k, uint64_t align) const { return first_fit(k, align, free_bits); }
 
+  // Constructs the records up to (not including) end.
+  void build(uint32_t end) {
+    HPMM_ASSERT(end <= nhp);
+    for (; built < end; ++built) {
+      HugePage *p = new (&hp[built]) HugePage();
+      p->base = base + uint64_t{built} * kHugePageSize;
+    }
+  }
+
   bool valid() const {
+    if (built > nhp) return false;
     for (uint32_t h = 0; h < nhp; ++h) {
+      if (h >= built) {
+        if (!test(free_bits, h) || test(resident_bits, h)) return false;
+        continue;
+      }
       const HugePage &p = hp[h];
       if (p.base != base + uint64_t{h} * kHugePageSize || !p.valid()) return false;
       if (test(free_bits, h) != (p.state == HpState::kFree)) return false;
@@ -139,11 +158,13 @@ class HugeSet {
     return &a->hp[i];
   }
 
-  // Takes the k hugepages from `first` on (one arena) out of the free set if all are free there
-  // (state left kFree for the caller to set); false, changing nothing, otherwise.
-  bool take(HugePage *first, uint32_t k) {
-    Arena *a = arena_of(first->base);
-    uint32_t i = a->index_of(first->base);
+  // Takes the k hugepages from the one at address `base` on (one arena) out of the free set if
+  // all are free there (state left kFree for the caller to set; their records built); false,
+  // changing nothing, otherwise.
+  bool take(uintptr_t base, uint32_t k) {
+    Arena *a = arena_of(base);
+    if (a == nullptr) return false;
+    uint32_t i = a->index_of(base);
     if (uint64_t{i} + k > a->nhp) return false;
     for (uint32_t h = i; h < i + k; ++h)
       if (!Arena::test(a->free_bits, h)) return false;
@@ -196,7 +217,7 @@ class HugeSet {
   template <class Copy>
   void unshare_hugetlb(Copy &&copy) {
     for (Arena *a = arenas_; a != nullptr; a = a->next) {
-      for (uint32_t h = 0; h < a->nhp; ++h) {
+      for (uint32_t h = 0; h < a->built; ++h) {
         HugePage &p = a->hp[h];
         bool live = p.state != HpState::kFree;
         bool advise = live && cfg_.thp;
@@ -229,9 +250,12 @@ class HugeSet {
       if (a->contains(addr)) return a;
     return nullptr;
   }
+  // The record of the hugepage holding addr; nullptr outside the arenas or in a hugepage never
+  // taken (no record built).
   HugePage *hugepage_of(uintptr_t addr) const {
     Arena *a = arena_of(addr);
-    return a == nullptr ? nullptr : &a->hp[a->index_of(addr)];
+    if (a == nullptr || a->index_of(addr) >= a->built) return nullptr;
+    return &a->hp[a->index_of(addr)];
   }
   Arena *arenas() const { return arenas_; }
 
@@ -252,7 +276,8 @@ class HugeSet {
     uint64_t nfree = 0, remapped = 0;
     for (Arena *a = arenas_; a != nullptr; a = a->next) {
       if (!a->valid()) return false;
-      for (uint32_t h = 0; h < a->nhp; ++h) {
+      nfree += a->nhp - a->built;
+      for (uint32_t h = 0; h < a->built; ++h) {
         nfree += a->hp[h].state == HpState::kFree;
         remapped += a->hp[h].remapped;
       }
@@ -267,6 +292,7 @@ class HugeSet {
   // else new memory (back), for which trade() then gives resident free hugepages back.  Returns
   // whether some page may hold old data.  thp: as for alloc.
   bool take_run(Arena *a, uint32_t i, uint32_t k, bool thp = true) {
+    a->build(i + k);
     for (uint32_t h = i; h < i + k; ++h) {  // none of them is a candidate for move_into
       Arena::put(a->free_bits, h, false);
       Arena::put(a->resident_bits, h, false);
@@ -358,11 +384,8 @@ class HugeSet {
     a->free_bits = static_cast<uint64_t *>(meta_->alloc(8 * a->words()));
     a->resident_bits = static_cast<uint64_t *>(meta_->alloc(8 * a->words()));
     if (a->hp == nullptr || a->free_bits == nullptr || a->resident_bits == nullptr) return nullptr;
-    for (uint32_t h = 0; h < nhp; ++h) {
-      HugePage *p = new (&a->hp[h]) HugePage();
-      p->base = base + uint64_t{h} * kHugePageSize;
-      Arena::put(a->free_bits, h, true);
-    }
+    a->built = 0;  // records are built when taken (Arena::build)
+    for (uint32_t h = 0; h < nhp; ++h) Arena::put(a->free_bits, h, true);
     free_hugepages_ += nhp;
     total_hugepages_ += nhp;
     reserved_bytes_ += bytes;

@@ -12,7 +12,9 @@
 // Lists: list(hp) = longest_free * kPrios + (kPrios - 1 - prio(hp)), prio 0 for donated, else
 // 1 + min(bit_width(nallocs), kPrios - 2).  nonempty_ has bit L set iff list L is non-empty, so
 // the choice is the first set bit at or after n * kPrios; summary_ has bit k set iff
-// nonempty_[k] != 0 (kWords <= 64), so that search is two word scans.
+// nonempty_[k] != 0 (kWords <= 64), so that search is two word scans.  heads_[L] is defined only
+// while bit L of nonempty_ is set (it is never read otherwise), so the constructor does not write
+// the 20 KiB array: in the shim's zero .bss its pages stay untouched (not resident) until used.
 // Invariants (valid()): every kFiller hugepage is on exactly the list list(hp); counts match.
 // A hugepage's used_pages and longest_free are kept incrementally: an allocation from a free run
 // shorter than longest_free leaves it; a free sets it to max(longest_free, the merged run).
@@ -123,8 +125,8 @@ class HugePageFiller {
     for (uint32_t k = 0; k < kWords; ++k)
       if (((summary_ >> k) & 1) != (nonempty_[k] != 0)) return false;
     for (uint32_t l = 0; l < kLists; ++l) {
-      bool bit = (nonempty_[l / 64] >> (l % 64)) & 1;
-      if (bit != (heads_[l] != nullptr)) return false;
+      if (!nonempty(l)) continue;  // heads_[l] undefined
+      if (heads_[l] == nullptr) return false;
       HugePage *prev = nullptr;
       for (HugePage *hp = heads_[l]; hp != nullptr; prev = hp, hp = hp->next) {
         if (hp->prev != prev || hp->state != HpState::kFiller || !hp->valid()) return false;
@@ -168,11 +170,12 @@ class HugePageFiller {
     k = static_cast<uint32_t>(std::countr_zero(rest));
     return k * 64 + static_cast<uint32_t>(std::countr_zero(nonempty_[k]));
   }
+  bool nonempty(uint32_t l) const { return (nonempty_[l / 64] >> (l % 64)) & 1; }
   void link(HugePage *hp) {
     uint32_t l = list_of(hp);
     hp->list = static_cast<uint16_t>(l);
     hp->prev = nullptr;
-    hp->next = heads_[l];
+    hp->next = nonempty(l) ? heads_[l] : nullptr;
     if (hp->next != nullptr) hp->next->prev = hp;
     heads_[l] = hp;
     nonempty_[l / 64] |= uint64_t{1} << (l % 64);
@@ -193,7 +196,7 @@ class HugePageFiller {
     }
   }
 
-  HugePage *heads_[kLists] = {};
+  HugePage *heads_[kLists];  // heads_[l] defined iff nonempty(l) (see the header)
   uint64_t nonempty_[kWords] = {};
   uint64_t summary_ = 0;  // bit k set <=> nonempty_[k] != 0
   uint64_t hugepages_ = 0;
