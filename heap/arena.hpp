@@ -15,7 +15,13 @@
 // pool while `hugetlb` is allowed and the pool gives one, else THP when `thp` (the hugepage is
 // advised MADV_HUGEPAGE) and the taker did not decline it (alloc's thp: realloc growth), else
 // plain pages; pool pages and THP only once the hugepages in use reach thp_min_bytes, so that a
-// small program is not charged 2 MiB per hugepage it touches.
+// small program is not charged 2 MiB per hugepage it touches (a heap of a few MiB gains nothing
+// from huge pages: the STLB's 1,536-3,072 entries map 6-12 MiB of 4 KiB pages; its free pages go
+// back page by page).  The heap is big from the moment the hugepages in use first reach
+// thp_min_bytes (big_, never reset: a program that was big once does not pay promotions again);
+// then the hugepages it took on plain pages are promoted: advised MADV_HUGEPAGE and collapsed
+// (Os::collapse, MADV_COLLAPSE) when they hold data, so a big heap stays on huge pages from its
+// first byte.  Hugepages taken with thp false (`declined`: realloc growth) are not promoted.
 // Release gives back whole hugepages only: MADV_DONTNEED, or the pool page to the pool.  Taking: a
 // run of resident free hugepages first; when only a run that needs new memory fits, as many
 // resident free hugepages are released at once (trade), so resident memory does not grow while free
@@ -114,11 +120,11 @@ struct Arena {
 };
 
 struct BackingConfig {
-  bool hugetlb = false;               // try the hugetlbfs pool for new hugepages
-  uint64_t hugetlb_budget = 0;        // at most this many pool pages at once
-  bool thp = false;                   // advise hugepages MADV_HUGEPAGE ...
-  uint64_t thp_min_bytes = 4u << 20;  // pool pages and THP once this many bytes of hugepages
-                                      // are in use
+  bool hugetlb = false;                // try the hugetlbfs pool for new hugepages
+  uint64_t hugetlb_budget = 0;         // at most this many pool pages at once
+  bool thp = false;                    // advise hugepages MADV_HUGEPAGE ...
+  uint64_t thp_min_bytes = 12u << 20;  // pool pages and THP once this many bytes of hugepages
+                                       // are in use
   uint64_t arena_bytes = 1ull << 30;
 };
 
@@ -129,6 +135,9 @@ class HugeSet {
       : os_(os), meta_(meta), cfg_(cfg) {}
 
   void set_config(const BackingConfig &cfg) { cfg_ = cfg; }
+  // Whether the heap has been big (see the header) and how many hugepages promotion collapsed.
+  bool big() const { return big_; }
+  uint64_t collapsed_hugepages() const { return collapsed_; }  // cumulative
   const BackingConfig &config() const { return cfg_; }
 
   // k contiguous hugepages, taken out of the free set (state left kFree for the caller to set);
@@ -182,6 +191,7 @@ class HugeSet {
       p.state = HpState::kFree;
       p.nallocs = 0;
       p.donated = false;
+      p.declined = false;
       p.refresh();
       p.free_since_ns = now;
       Arena::put(a->free_bits, h, true);
@@ -301,8 +311,10 @@ class HugeSet {
     uint32_t fresh = 0;
     for (uint32_t h = i; h < i + k; ++h) {
       HugePage &p = a->hp[h];
+      p.declined = !thp;
       --free_hugepages_;  // one by one: back() counts the hugepages in use before this one
       if (!p.dirty.all_clear()) nz = true;
+      if (!p.dirty.all_clear() && big_) promote_one(&p);  // resident from before the heap was big
       if (!p.dirty.all_clear() || p.backing == Backing::kHugetlb) continue;
       if (move_into(&p, thp)) {
         nz = true;
@@ -312,7 +324,35 @@ class HugeSet {
       ++fresh;
     }
     trade(fresh);
+    if (!big_ && in_use_bytes() >= cfg_.thp_min_bytes) {
+      big_ = true;
+      promote();
+      for (uint32_t h = i; h < i + k; ++h) promote_one(&a->hp[h]);  // (state still kFree)
+    }
     return nz;
+  }
+
+  uint64_t in_use_bytes() const { return (total_hugepages_ - free_hugepages_) * kHugePageSize; }
+
+  // The heap just became big: every hugepage in use on plain pages (not a pool page, not
+  // declined) gets THP advice, and is collapsed into a huge page now if it holds data (a fresh
+  // one becomes one on its first touch); so does a resident free one taken later.  A refused
+  // collapse leaves the advice (the kernel's khugepaged may collapse it later) and the hugepage
+  // as it was.
+  void promote() {
+    for (Arena *a = arenas_; a != nullptr; a = a->next)
+      for (uint32_t h = 0; h < a->built; ++h)
+        if (a->hp[h].state != HpState::kFree) promote_one(&a->hp[h]);
+  }
+  void promote_one(HugePage *p) {
+    if (!cfg_.thp || p->backing != Backing::kPlain || p->declined) return;
+    if (!p->advised) p->advised = os_->advise_thp(p->base, kHugePageSize);
+    if (!p->advised) return;
+    p->backing = Backing::kThp;
+    if (!p->dirty.all_clear() && os_->collapse(p->base, kHugePageSize)) {
+      p->broken = false;  // one huge page again
+      ++collapsed_;
+    }
   }
 
   // Gives the empty hugepage p (not resident, not a pool page) the memory of the resident free
@@ -444,8 +484,7 @@ class HugeSet {
     // Whole hugepages (pool or THP) only once the heap is big enough for a whole hugepage per
     // allocation not to matter: a small program keeps a small footprint (a pool page is 2 MiB
     // of its memory as much as a THP is, though rusage does not count it).
-    uint64_t in_use = (total_hugepages_ - free_hugepages_) * kHugePageSize;
-    bool big = in_use >= cfg_.thp_min_bytes;
+    bool big = big_ || in_use_bytes() >= cfg_.thp_min_bytes;
     if (big && cfg_.hugetlb && !hugetlb_empty_ && hugetlb_pages_ < cfg_.hugetlb_budget &&
         !p->remapped) {  // (a remapped p here is rare: a map_fresh failed)
       if (os_->map_hugetlb(p->base)) {
@@ -461,7 +500,7 @@ class HugeSet {
   // THP advice for p once the heap is big enough (see back), unless the caller said no (thp
   // false); adjacent advised hugepages merge into one mapping.
   void advise_if_big(HugePage *p, bool thp = true) {
-    bool big = (total_hugepages_ - free_hugepages_) * kHugePageSize >= cfg_.thp_min_bytes;
+    bool big = big_ || in_use_bytes() >= cfg_.thp_min_bytes;
     if (!p->advised && cfg_.thp && thp && big) p->advised = os_->advise_thp(p->base, kHugePageSize);
     p->backing = p->advised ? Backing::kThp : Backing::kPlain;
   }
@@ -478,7 +517,9 @@ class HugeSet {
   uint64_t moved_hugepages_ = 0;
   uint64_t remapped_ = 0;                      // hugepages with `remapped` set
   mutable uint64_t move_budget_ = UINT64_MAX;  // move_budget(), once read (lock held)
+  uint64_t collapsed_ = 0;                     // hugepages promote() collapsed
   bool hugetlb_empty_ = false;                 // the pool refused a page
+  bool big_ = false;                           // the hugepages in use reached thp_min_bytes
 };
 
 }  // namespace hpmm

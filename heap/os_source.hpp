@@ -19,6 +19,9 @@
 //   o.map_fresh(a)        map fresh, untouched memory (not THP-advised) over the plain or THP
 //                         hugepage at a, so that the range joins its neighbouring mapping again
 //                         (pages dropped, RSS falls); false on failure, the range left as it was
+//   o.collapse(a, n)      make the THP-advised, 2 MiB aligned [a, a+n) transparent huge pages now
+//                         (MADV_COLLAPSE): contents kept, missing pages zero; false when refused
+//                         (a kernel without it, no huge page free), the range left as it was
 //   o.max_mappings()      how many mappings the process may have (vm.max_map_count)
 //   o.map_meta(n)         n bytes of zeroed memory for metadata (never given back); nullptr on
 //                         failure
@@ -41,6 +44,7 @@ concept HeapOs = requires(O &o, uintptr_t a, size_t n) {
   { o.decommit(a, n) } -> std::same_as<bool>;
   { o.move_hugepage(a, a) } -> std::same_as<bool>;
   { o.map_fresh(a) } -> std::same_as<bool>;
+  { o.collapse(a, n) } -> std::same_as<bool>;
   { o.max_mappings() } -> std::same_as<uint64_t>;
   { o.map_meta(n) } -> std::same_as<void *>;
   { o.now_ns() } -> std::same_as<uint64_t>;

@@ -9,7 +9,7 @@ Test(env_config, defaults_without_environment) {
   EnvConfig c = parse_env(nullptr);
   cr_assert_eq(c.huge, HugeMode::kAuto);
   cr_assert_eq(c.release_delay_ms, 1000u);
-  cr_assert_eq(c.thp_threshold_mb, 4u);
+  cr_assert_eq(c.thp_threshold_mb, 12u);
   cr_assert_eq(c.hugetlb_pages, -1);
   cr_assert_not(c.stats);
   cr_assert_null(c.bad);
