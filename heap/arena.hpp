@@ -138,6 +138,7 @@ class HugeSet {
   // Whether the heap has been big (see the header) and how many hugepages promotion collapsed.
   bool big() const { return big_; }
   uint64_t collapsed_hugepages() const { return collapsed_; }  // cumulative
+  bool collapse_unsupported() const { return no_collapse_; }
   const BackingConfig &config() const { return cfg_; }
 
   // k contiguous hugepages, taken out of the free set (state left kFree for the caller to set);
@@ -344,14 +345,25 @@ class HugeSet {
       for (uint32_t h = 0; h < a->built; ++h)
         if (a->hp[h].state != HpState::kFree) promote_one(&a->hp[h]);
   }
+  // Only THP backing advises or collapses (cfg_.thp: false with HPMM_HUGEPAGES=off or hugetlb,
+  // or THP `never` at start-up -- MADV_COLLAPSE itself ignores the sysfs setting); a pool page is
+  // never touched.  A kernel that cannot collapse (kUnsupported) is asked once per process.
   void promote_one(HugePage *p) {
     if (!cfg_.thp || p->backing != Backing::kPlain || p->declined) return;
     if (!p->advised) p->advised = os_->advise_thp(p->base, kHugePageSize);
     if (!p->advised) return;
     p->backing = Backing::kThp;
-    if (!p->dirty.all_clear() && os_->collapse(p->base, kHugePageSize)) {
-      p->broken = false;  // one huge page again
-      ++collapsed_;
+    if (p->dirty.all_clear() || no_collapse_) return;
+    switch (os_->collapse(p->base, kHugePageSize)) {
+      case CollapseResult::kDone:
+        p->broken = false;  // one huge page again
+        ++collapsed_;
+        break;
+      case CollapseResult::kRefused:  // none free now: khugepaged may do it later (the advice)
+        break;
+      case CollapseResult::kUnsupported:
+        no_collapse_ = true;
+        break;
     }
   }
 
@@ -520,6 +532,7 @@ class HugeSet {
   uint64_t collapsed_ = 0;                     // hugepages promote() collapsed
   bool hugetlb_empty_ = false;                 // the pool refused a page
   bool big_ = false;                           // the hugepages in use reached thp_min_bytes
+  bool no_collapse_ = false;                   // the OS said it cannot collapse (asked no more)
 };
 
 }  // namespace hpmm

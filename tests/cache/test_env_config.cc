@@ -62,6 +62,10 @@ Test(env_config, backing_choice) {
   cr_assert_eq(choose_backing(c, pool).hugetlb_budget, 4u, "never more than available");
   c.huge = HugeMode::kThp;
   cr_assert_str_eq(backing_name(choose_backing(c, pool)), "thp");
+  cr_assert_str_eq(backing_name(choose_backing(c, nothp)), "plain", "THP never: no advice");
+  c.huge = HugeMode::kAuto;
+  cr_assert_str_eq(backing_name(choose_backing(c, MachineHuge{4, false})), "hugetlb",
+                   "THP never: the pool alone");
   c.huge = HugeMode::kOff;
   cr_assert_str_eq(backing_name(choose_backing(c, pool)), "plain");
   cr_assert_str_eq(mode_name(HugeMode::kOff), "off");

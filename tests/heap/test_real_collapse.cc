@@ -26,9 +26,9 @@ Test(real_collapse, refuses_ranges_not_of_whole_hugepages) {
   uintptr_t a = os.reserve(4u << 20);
   cr_assert_neq(a, 0u);
   errno = 77;
-  cr_assert_not(os.collapse(a + 4096, 2u << 20), "unaligned start");
-  cr_assert_not(os.collapse(a, 4096), "not a whole hugepage");
-  cr_assert_not(os.collapse(0, 2u << 20), "null");
+  cr_assert_eq(os.collapse(a + 4096, 2u << 20), CollapseResult::kUnsupported, "unaligned start");
+  cr_assert_eq(os.collapse(a, 4096), CollapseResult::kUnsupported, "not a whole hugepage");
+  cr_assert_eq(os.collapse(0, 2u << 20), CollapseResult::kUnsupported, "null");
   cr_assert_eq(errno, 77, "errno is preserved");
 }
 
@@ -39,7 +39,7 @@ Test(real_collapse, keeps_the_bytes_of_an_advised_hugepage) {
   char *p = reinterpret_cast<char *>(a);
   for (size_t i = 0; i < (2u << 20); i += 8192) p[i] = static_cast<char>(i / 8192 + 1);
   bool advised = os.advise_thp(a, 2u << 20);
-  bool collapsed = advised && os.collapse(a, 2u << 20);
+  bool collapsed = advised && os.collapse(a, 2u << 20) == CollapseResult::kDone;
   // A kernel before 6.1, THP off or no free huge page refuses; the bytes stay either way.
   if (thp_usable() && advised) cr_log_info("collapse: %s", collapsed ? "done" : "refused");
   for (size_t i = 0; i < (2u << 20); i += 8192)
