@@ -4,7 +4,8 @@
 //
 //   HPMM_HUGEPAGES=auto|hugetlb|thp|off   backing (default auto)
 //   HPMM_RELEASE_DELAY_MS=N                free hugepages wait N ms before release (default 1000)
-//   HPMM_THP_THRESHOLD_MB=N                advise THP once N MiB of hugepages are in use (4)
+//   HPMM_THP_THRESHOLD_MB=N                plain pages until N MiB of hugepages are in use, then
+//                                          THP/pool pages and the plain ones promoted (12)
 //   HPMM_HUGETLB_PAGES=N                   at most N pages of the hugetlb pool (default: half of
 //                                          the pool's available pages at start in auto mode, all
 //                                          of them in hugetlb mode)
@@ -26,7 +27,7 @@ enum class HugeMode : uint8_t { kAuto, kHugetlb, kThp, kOff };
 struct EnvConfig {
   HugeMode huge = HugeMode::kAuto;
   uint64_t release_delay_ms = 1000;
-  uint64_t thp_threshold_mb = 4;
+  uint64_t thp_threshold_mb = 12;
   int64_t hugetlb_pages = -1;  // -1: half the available pool
   uint64_t limit_mb = 0;
   uint64_t thread_cache_kb = 4096;

@@ -5,13 +5,23 @@
 // An arena of nhp hugepages has a record per hugepage (heap/huge_page.hpp) and two bitmaps:
 //   free_bits      bit h set  <=>  hp[h].state == kFree
 //   resident_bits  bit h set  <=>  hp[h].resident_free()  (free, still holding memory)
+// Records are built when first taken (a 1 GiB arena's 512 records are 56 KiB, most of which a
+// small program never needs): hp[h] is constructed  <=>  h < built; for h >= built the hugepage
+// is free, untouched and unadvised (free bit set, resident bit clear), and its record's memory
+// (zero from map_meta) is not read or written.
 // Free neighbours need no merging step: a run of set free_bits is one free range, so the first
 // fit of k contiguous hugepages finds the union of everything freed next to each other.
 // Backing: a hugepage that is not resident gets its backing when taken: a page of the hugetlbfs
 // pool while `hugetlb` is allowed and the pool gives one, else THP when `thp` (the hugepage is
 // advised MADV_HUGEPAGE) and the taker did not decline it (alloc's thp: realloc growth), else
 // plain pages; pool pages and THP only once the hugepages in use reach thp_min_bytes, so that a
-// small program is not charged 2 MiB per hugepage it touches.
+// small program is not charged 2 MiB per hugepage it touches (a heap of a few MiB gains nothing
+// from huge pages: the STLB's 1,536-3,072 entries map 6-12 MiB of 4 KiB pages; its free pages go
+// back page by page).  The heap is big from the moment the hugepages in use first reach
+// thp_min_bytes (big_, never reset: a program that was big once does not pay promotions again);
+// then the hugepages it took on plain pages are promoted: advised MADV_HUGEPAGE and collapsed
+// (Os::collapse, MADV_COLLAPSE) when they hold data, so a big heap stays on huge pages from its
+// first byte.  Hugepages taken with thp false (`declined`: realloc growth) are not promoted.
 // Release gives back whole hugepages only: MADV_DONTNEED, or the pool page to the pool.  Taking: a
 // run of resident free hugepages first; when only a run that needs new memory fits, as many
 // resident free hugepages are released at once (trade), so resident memory does not grow while free
@@ -38,6 +48,7 @@ namespace hpmm {
 struct Arena {
   uintptr_t base = 0;
   uint32_t nhp = 0;
+  uint32_t built = 0;  // hp[0, built) are constructed (see the header)
   HugePage *hp = nullptr;
   uint64_t *free_bits = nullptr;
   uint64_t *resident_bits = nullptr;
@@ -83,8 +94,22 @@ struct Arena {
   }
   uint32_t first_fit(uint32_t k, uint64_t align) const { return first_fit(k, align, free_bits); }
 
+  // Constructs the records up to (not including) end.
+  void build(uint32_t end) {
+    HPMM_ASSERT(end <= nhp);
+    for (; built < end; ++built) {
+      HugePage *p = new (&hp[built]) HugePage();
+      p->base = base + uint64_t{built} * kHugePageSize;
+    }
+  }
+
   bool valid() const {
+    if (built > nhp) return false;
     for (uint32_t h = 0; h < nhp; ++h) {
+      if (h >= built) {
+        if (!test(free_bits, h) || test(resident_bits, h)) return false;
+        continue;
+      }
       const HugePage &p = hp[h];
       if (p.base != base + uint64_t{h} * kHugePageSize || !p.valid()) return false;
       if (test(free_bits, h) != (p.state == HpState::kFree)) return false;
@@ -95,11 +120,11 @@ struct Arena {
 };
 
 struct BackingConfig {
-  bool hugetlb = false;               // try the hugetlbfs pool for new hugepages
-  uint64_t hugetlb_budget = 0;        // at most this many pool pages at once
-  bool thp = false;                   // advise hugepages MADV_HUGEPAGE ...
-  uint64_t thp_min_bytes = 4u << 20;  // pool pages and THP once this many bytes of hugepages
-                                      // are in use
+  bool hugetlb = false;                // try the hugetlbfs pool for new hugepages
+  uint64_t hugetlb_budget = 0;         // at most this many pool pages at once
+  bool thp = false;                    // advise hugepages MADV_HUGEPAGE ...
+  uint64_t thp_min_bytes = 12u << 20;  // pool pages and THP once this many bytes of hugepages
+                                       // are in use
   uint64_t arena_bytes = 1ull << 30;
 };
 
@@ -110,6 +135,10 @@ class HugeSet {
       : os_(os), meta_(meta), cfg_(cfg) {}
 
   void set_config(const BackingConfig &cfg) { cfg_ = cfg; }
+  // Whether the heap has been big (see the header) and how many hugepages promotion collapsed.
+  bool big() const { return big_; }
+  uint64_t collapsed_hugepages() const { return collapsed_; }  // cumulative
+  bool collapse_unsupported() const { return no_collapse_; }
   const BackingConfig &config() const { return cfg_; }
 
   // k contiguous hugepages, taken out of the free set (state left kFree for the caller to set);
@@ -139,11 +168,13 @@ class HugeSet {
     return &a->hp[i];
   }
 
-  // Takes the k hugepages from `first` on (one arena) out of the free set if all are free there
-  // (state left kFree for the caller to set); false, changing nothing, otherwise.
-  bool take(HugePage *first, uint32_t k) {
-    Arena *a = arena_of(first->base);
-    uint32_t i = a->index_of(first->base);
+  // Takes the k hugepages from the one at address `base` on (one arena) out of the free set if
+  // all are free there (state left kFree for the caller to set; their records built); false,
+  // changing nothing, otherwise.
+  bool take(uintptr_t base, uint32_t k) {
+    Arena *a = arena_of(base);
+    if (a == nullptr) return false;
+    uint32_t i = a->index_of(base);
     if (uint64_t{i} + k > a->nhp) return false;
     for (uint32_t h = i; h < i + k; ++h)
       if (!Arena::test(a->free_bits, h)) return false;
@@ -161,6 +192,7 @@ class HugeSet {
       p.state = HpState::kFree;
       p.nallocs = 0;
       p.donated = false;
+      p.declined = false;
       p.refresh();
       p.free_since_ns = now;
       Arena::put(a->free_bits, h, true);
@@ -196,7 +228,7 @@ class HugeSet {
   template <class Copy>
   void unshare_hugetlb(Copy &&copy) {
     for (Arena *a = arenas_; a != nullptr; a = a->next) {
-      for (uint32_t h = 0; h < a->nhp; ++h) {
+      for (uint32_t h = 0; h < a->built; ++h) {
         HugePage &p = a->hp[h];
         bool live = p.state != HpState::kFree;
         bool advise = live && cfg_.thp;
@@ -229,9 +261,12 @@ class HugeSet {
       if (a->contains(addr)) return a;
     return nullptr;
   }
+  // The record of the hugepage holding addr; nullptr outside the arenas or in a hugepage never
+  // taken (no record built).
   HugePage *hugepage_of(uintptr_t addr) const {
     Arena *a = arena_of(addr);
-    return a == nullptr ? nullptr : &a->hp[a->index_of(addr)];
+    if (a == nullptr || a->index_of(addr) >= a->built) return nullptr;
+    return &a->hp[a->index_of(addr)];
   }
   Arena *arenas() const { return arenas_; }
 
@@ -252,7 +287,8 @@ class HugeSet {
     uint64_t nfree = 0, remapped = 0;
     for (Arena *a = arenas_; a != nullptr; a = a->next) {
       if (!a->valid()) return false;
-      for (uint32_t h = 0; h < a->nhp; ++h) {
+      nfree += a->nhp - a->built;
+      for (uint32_t h = 0; h < a->built; ++h) {
         nfree += a->hp[h].state == HpState::kFree;
         remapped += a->hp[h].remapped;
       }
@@ -267,6 +303,7 @@ class HugeSet {
   // else new memory (back), for which trade() then gives resident free hugepages back.  Returns
   // whether some page may hold old data.  thp: as for alloc.
   bool take_run(Arena *a, uint32_t i, uint32_t k, bool thp = true) {
+    a->build(i + k);
     for (uint32_t h = i; h < i + k; ++h) {  // none of them is a candidate for move_into
       Arena::put(a->free_bits, h, false);
       Arena::put(a->resident_bits, h, false);
@@ -275,8 +312,10 @@ class HugeSet {
     uint32_t fresh = 0;
     for (uint32_t h = i; h < i + k; ++h) {
       HugePage &p = a->hp[h];
+      p.declined = !thp;
       --free_hugepages_;  // one by one: back() counts the hugepages in use before this one
       if (!p.dirty.all_clear()) nz = true;
+      if (!p.dirty.all_clear() && big_) promote_one(&p);  // resident from before the heap was big
       if (!p.dirty.all_clear() || p.backing == Backing::kHugetlb) continue;
       if (move_into(&p, thp)) {
         nz = true;
@@ -286,7 +325,46 @@ class HugeSet {
       ++fresh;
     }
     trade(fresh);
+    if (!big_ && in_use_bytes() >= cfg_.thp_min_bytes) {
+      big_ = true;
+      promote();
+      for (uint32_t h = i; h < i + k; ++h) promote_one(&a->hp[h]);  // (state still kFree)
+    }
     return nz;
+  }
+
+  uint64_t in_use_bytes() const { return (total_hugepages_ - free_hugepages_) * kHugePageSize; }
+
+  // The heap just became big: every hugepage in use on plain pages (not a pool page, not
+  // declined) gets THP advice, and is collapsed into a huge page now if it holds data (a fresh
+  // one becomes one on its first touch); so does a resident free one taken later.  A refused
+  // collapse leaves the advice (the kernel's khugepaged may collapse it later) and the hugepage
+  // as it was.
+  void promote() {
+    for (Arena *a = arenas_; a != nullptr; a = a->next)
+      for (uint32_t h = 0; h < a->built; ++h)
+        if (a->hp[h].state != HpState::kFree) promote_one(&a->hp[h]);
+  }
+  // Only THP backing advises or collapses (cfg_.thp: false with HPMM_HUGEPAGES=off or hugetlb,
+  // or THP `never` at start-up -- MADV_COLLAPSE itself ignores the sysfs setting); a pool page is
+  // never touched.  A kernel that cannot collapse (kUnsupported) is asked once per process.
+  void promote_one(HugePage *p) {
+    if (!cfg_.thp || p->backing != Backing::kPlain || p->declined) return;
+    if (!p->advised) p->advised = os_->advise_thp(p->base, kHugePageSize);
+    if (!p->advised) return;
+    p->backing = Backing::kThp;
+    if (p->dirty.all_clear() || no_collapse_) return;
+    switch (os_->collapse(p->base, kHugePageSize)) {
+      case CollapseResult::kDone:
+        p->broken = false;  // one huge page again
+        ++collapsed_;
+        break;
+      case CollapseResult::kRefused:  // none free now: khugepaged may do it later (the advice)
+        break;
+      case CollapseResult::kUnsupported:
+        no_collapse_ = true;
+        break;
+    }
   }
 
   // Gives the empty hugepage p (not resident, not a pool page) the memory of the resident free
@@ -358,11 +436,8 @@ class HugeSet {
     a->free_bits = static_cast<uint64_t *>(meta_->alloc(8 * a->words()));
     a->resident_bits = static_cast<uint64_t *>(meta_->alloc(8 * a->words()));
     if (a->hp == nullptr || a->free_bits == nullptr || a->resident_bits == nullptr) return nullptr;
-    for (uint32_t h = 0; h < nhp; ++h) {
-      HugePage *p = new (&a->hp[h]) HugePage();
-      p->base = base + uint64_t{h} * kHugePageSize;
-      Arena::put(a->free_bits, h, true);
-    }
+    a->built = 0;  // records are built when taken (Arena::build)
+    for (uint32_t h = 0; h < nhp; ++h) Arena::put(a->free_bits, h, true);
     free_hugepages_ += nhp;
     total_hugepages_ += nhp;
     reserved_bytes_ += bytes;
@@ -421,8 +496,7 @@ class HugeSet {
     // Whole hugepages (pool or THP) only once the heap is big enough for a whole hugepage per
     // allocation not to matter: a small program keeps a small footprint (a pool page is 2 MiB
     // of its memory as much as a THP is, though rusage does not count it).
-    uint64_t in_use = (total_hugepages_ - free_hugepages_) * kHugePageSize;
-    bool big = in_use >= cfg_.thp_min_bytes;
+    bool big = big_ || in_use_bytes() >= cfg_.thp_min_bytes;
     if (big && cfg_.hugetlb && !hugetlb_empty_ && hugetlb_pages_ < cfg_.hugetlb_budget &&
         !p->remapped) {  // (a remapped p here is rare: a map_fresh failed)
       if (os_->map_hugetlb(p->base)) {
@@ -438,7 +512,7 @@ class HugeSet {
   // THP advice for p once the heap is big enough (see back), unless the caller said no (thp
   // false); adjacent advised hugepages merge into one mapping.
   void advise_if_big(HugePage *p, bool thp = true) {
-    bool big = (total_hugepages_ - free_hugepages_) * kHugePageSize >= cfg_.thp_min_bytes;
+    bool big = big_ || in_use_bytes() >= cfg_.thp_min_bytes;
     if (!p->advised && cfg_.thp && thp && big) p->advised = os_->advise_thp(p->base, kHugePageSize);
     p->backing = p->advised ? Backing::kThp : Backing::kPlain;
   }
@@ -455,7 +529,10 @@ class HugeSet {
   uint64_t moved_hugepages_ = 0;
   uint64_t remapped_ = 0;                      // hugepages with `remapped` set
   mutable uint64_t move_budget_ = UINT64_MAX;  // move_budget(), once read (lock held)
+  uint64_t collapsed_ = 0;                     // hugepages promote() collapsed
   bool hugetlb_empty_ = false;                 // the pool refused a page
+  bool big_ = false;                           // the hugepages in use reached thp_min_bytes
+  bool no_collapse_ = false;                   // the OS said it cannot collapse (asked no more)
 };
 
 }  // namespace hpmm

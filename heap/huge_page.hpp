@@ -11,8 +11,10 @@
 //   kFiller => 0 < used_pages and nallocs >= 1;
 //   dirty ⊇ used  (a page in a span may hold data; a released or fresh page reads as zero);
 //   remapped => backing != kHugetlb.
-// Residency: a kPlain/kThp page is resident at most when dirty; a kHugetlb hugepage is resident
-// as a whole until released (its pool page is given back).
+// Residency: a kPlain page is resident at most when dirty; a kThp hugepage may be resident whole
+// once one of its pages was touched (a THP fault, or a collapse when the heap became big:
+// HugeSet::promote); a kHugetlb hugepage is resident as a whole until released (its pool page is
+// given back).
 // Synchronised by the page heap's lock; the metadata lives off the object pages.
 #pragma once
 
@@ -50,6 +52,8 @@ struct HugePage {
   bool advised = false;   // the range is madvise(MADV_HUGEPAGE)d
   bool remapped = false;  // another hugepage's memory was moved here: the range is a mapping of
                           // its own (HugeSet::move_into) until fresh memory is mapped over it
+  bool declined = false;  // taken with thp false (realloc growth): not promoted (HugeSet); cleared
+                          // when it becomes free
 
   void refresh() {
     used_pages = static_cast<uint16_t>(used.count());

@@ -19,6 +19,12 @@
 //   o.map_fresh(a)        map fresh, untouched memory (not THP-advised) over the plain or THP
 //                         hugepage at a, so that the range joins its neighbouring mapping again
 //                         (pages dropped, RSS falls); false on failure, the range left as it was
+//   o.collapse(a, n)      make the THP-advised, 2 MiB aligned [a, a+n) transparent huge pages now
+//                         (MADV_COLLAPSE): contents kept, missing pages zero; kDone, kRefused
+//                         (no huge page free now: EAGAIN, ENOMEM, EBUSY) or kUnsupported (the
+//                         kernel has no MADV_COLLAPSE, or THP is off for the process: EINVAL,
+//                         EPERM; asking again would fail the same way); the range left as it was
+//                         unless kDone
 //   o.max_mappings()      how many mappings the process may have (vm.max_map_count)
 //   o.map_meta(n)         n bytes of zeroed memory for metadata (never given back); nullptr on
 //                         failure
@@ -32,6 +38,8 @@
 
 namespace hpmm {
 
+enum class CollapseResult : uint8_t { kDone, kRefused, kUnsupported };
+
 template <class O>
 concept HeapOs = requires(O &o, uintptr_t a, size_t n) {
   { o.reserve(n) } -> std::same_as<uintptr_t>;
@@ -41,6 +49,7 @@ concept HeapOs = requires(O &o, uintptr_t a, size_t n) {
   { o.decommit(a, n) } -> std::same_as<bool>;
   { o.move_hugepage(a, a) } -> std::same_as<bool>;
   { o.map_fresh(a) } -> std::same_as<bool>;
+  { o.collapse(a, n) } -> std::same_as<CollapseResult>;
   { o.max_mappings() } -> std::same_as<uint64_t>;
   { o.map_meta(n) } -> std::same_as<void *>;
   { o.now_ns() } -> std::same_as<uint64_t>;

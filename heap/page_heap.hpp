@@ -151,7 +151,8 @@ class PageHeap {
     uint32_t rest = extra - here;
     uint32_t k = (rest + kPagesPerHugePage - 1) / kPagesPerHugePage;
     Arena *a = huge_.arena_of(last->base);
-    if (a->index_of(last->base) + 1 + uint64_t{k} > a->nhp || !huge_.take(last + 1, k))
+    if (a->index_of(last->base) + 1 + uint64_t{k} > a->nhp ||
+        !huge_.take(last->base + kHugePageSize, k))
       return false;
     if (here > 0) filler_.extend(last, idx, here);
     uint32_t tail = rest - (k - 1) * kPagesPerHugePage;
@@ -206,7 +207,7 @@ class PageHeap {
     st.metadata_bytes = meta_.mapped_bytes() + map_.node_bytes();
     st.spans = spans_;
     for (Arena *a = huge_.arenas(); a != nullptr; a = a->next) {
-      for (uint32_t h = 0; h < a->nhp; ++h) {
+      for (uint32_t h = 0; h < a->built; ++h) {  // unbuilt records: free, not resident
         const HugePage &p = a->hp[h];
         if (p.resident_free()) st.free_resident_bytes += kHugePageSize;
         if (p.state == HpState::kLarge) ++st.large_hugepages;
@@ -219,7 +220,7 @@ class PageHeap {
   uint64_t resident_bytes() const {
     uint64_t b = 0;
     for (Arena *a = huge_.arenas(); a != nullptr; a = a->next)
-      for (uint32_t h = 0; h < a->nhp; ++h)
+      for (uint32_t h = 0; h < a->built; ++h)
         b += a->hp[h].backing == Backing::kHugetlb ? kHugePageSize
                                                    : uint64_t{a->hp[h].dirty.count()} << kPageShift;
     return b;
@@ -235,7 +236,7 @@ class PageHeap {
   template <class Fn>
   void for_each_live_hugetlb(Fn &&fn) const {
     for (Arena *a = huge_.arenas(); a != nullptr; a = a->next)
-      for (uint32_t h = 0; h < a->nhp; ++h)
+      for (uint32_t h = 0; h < a->built; ++h)
         if (a->hp[h].backing == Backing::kHugetlb && a->hp[h].state != HpState::kFree)
           fn(a->hp[h].base);
   }

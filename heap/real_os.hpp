@@ -2,6 +2,7 @@
 // makes system calls).  Satisfies HeapOs (heap/os_source.hpp): allocation-free, errno preserved.
 //   reserve      MAP_NORESERVE read-write address space, 2 MiB aligned (nothing resident)
 //   advise_thp   MADV_HUGEPAGE;  decommit  MADV_DONTNEED (RSS falls at once)
+//   collapse     MADV_COLLAPSE (Linux >= 6.1; kUnsupported, and the heap goes on, on older kernels)
 //   move_hugepage  mremap MREMAP_DONTUNMAP (a THP moves by its page table entry)
 //   map_hugetlb  a pool page moved onto the reserved hugepage; unmap_hugetlb  plain memory over
 //                it (the page goes back to the pool)
@@ -11,6 +12,7 @@
 //   now_ns       the coarse monotonic clock (tick granular: the release delay is milliseconds)
 #pragma once
 
+#include <cerrno>
 #include <cstdint>
 
 #include "heap/os_source.hpp"
@@ -28,6 +30,18 @@ struct RealOs {
   }
   bool advise_thp(uintptr_t a, size_t n) {
     return pal::madvise_hugepage(reinterpret_cast<void *>(a), Bytes(n)) == 0;
+  }
+  CollapseResult collapse(uintptr_t a, size_t n) {
+    switch (pal::collapse_hugepages(reinterpret_cast<void *>(a), Bytes(n))) {
+      case 0:
+        return CollapseResult::kDone;
+      case EAGAIN:
+      case ENOMEM:
+      case EBUSY:
+        return CollapseResult::kRefused;
+      default:  // EINVAL (no MADV_COLLAPSE, THP disabled for the process or range), EPERM
+        return CollapseResult::kUnsupported;
+    }
   }
   bool map_hugetlb(uintptr_t a) { return pal::map_hugetlb_at(reinterpret_cast<void *>(a)) == 0; }
   bool unmap_hugetlb(uintptr_t a) { return map_fresh(a); }

@@ -131,6 +131,16 @@ int madvise_hugepage(void *p, Bytes size) {
   return ::madvise(p, size.value, MADV_HUGEPAGE) == 0 ? 0 : errno;
 }
 
+int collapse_hugepages(void *p, Bytes size) {
+  ErrnoGuard keep_errno;
+  constexpr uint64_t k2M = uint64_t{2} << 20;
+  if (!range_ok(p, size) || addr(p) % k2M != 0 || size.value % k2M != 0) return EINVAL;
+#ifndef MADV_COLLAPSE
+  constexpr int MADV_COLLAPSE = 25;  // Linux 6.1's value, for headers older than the kernel
+#endif
+  return ::madvise(p, size.value, MADV_COLLAPSE) == 0 ? 0 : errno;
+}
+
 MapResult map_hugetlb(Bytes size, PageSize page, Bytes alignment, bool prefault) {
   ErrnoGuard keep_errno;
   if (page == PageSize::k4K) return {nullptr, EINVAL};

@@ -63,6 +63,11 @@ int decommit(void *p, Bytes size);
 // 2 MiB blocks inside the range can become huge pages.
 int madvise_hugepage(void *p, Bytes size);
 
+// Makes the 2 MiB blocks of the THP-advised [p, p + size) transparent huge pages now
+// (MADV_COLLAPSE, Linux >= 6.1): their contents are kept, missing pages read as zero.  p and size:
+// multiples of 2 MiB.  EINVAL on a kernel without it; EAGAIN/ENOMEM when no huge page could be had.
+int collapse_hugepages(void *p, Bytes size);
+
 // `size` bytes (a multiple of the huge page) from the hugetlb pool of `page` (k2M or k1G), at an
 // address that is a multiple of max(page, alignment).  No MAP_NORESERVE: the pages are reserved
 // at mmap time, so a short pool gives ENOMEM here rather than SIGBUS on first touch.  EINVAL also

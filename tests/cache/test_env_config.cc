@@ -9,7 +9,7 @@ Test(env_config, defaults_without_environment) {
   EnvConfig c = parse_env(nullptr);
   cr_assert_eq(c.huge, HugeMode::kAuto);
   cr_assert_eq(c.release_delay_ms, 1000u);
-  cr_assert_eq(c.thp_threshold_mb, 4u);
+  cr_assert_eq(c.thp_threshold_mb, 12u);
   cr_assert_eq(c.hugetlb_pages, -1);
   cr_assert_not(c.stats);
   cr_assert_null(c.bad);
@@ -62,6 +62,10 @@ Test(env_config, backing_choice) {
   cr_assert_eq(choose_backing(c, pool).hugetlb_budget, 4u, "never more than available");
   c.huge = HugeMode::kThp;
   cr_assert_str_eq(backing_name(choose_backing(c, pool)), "thp");
+  cr_assert_str_eq(backing_name(choose_backing(c, nothp)), "plain", "THP never: no advice");
+  c.huge = HugeMode::kAuto;
+  cr_assert_str_eq(backing_name(choose_backing(c, MachineHuge{4, false})), "hugetlb",
+                   "THP never: the pool alone");
   c.huge = HugeMode::kOff;
   cr_assert_str_eq(backing_name(choose_backing(c, pool)), "plain");
   cr_assert_str_eq(mode_name(HugeMode::kOff), "off");

@@ -17,6 +17,10 @@ struct TestOs {
   uint64_t pool = 0;  // simulated hugetlb pages available
   uint64_t reserves = 0, thp_advised = 0, hugetlb_maps = 0, hugetlb_unmaps = 0;
   uint64_t decommits = 0, decommitted_bytes = 0, meta_bytes = 0, moves = 0, fresh_maps = 0;
+  uint64_t collapses = 0, collapsed_bytes = 0, collapse_calls = 0;
+  // What collapse() answers: kDone; kRefused (no huge page free); kUnsupported (a kernel older
+  // than 6.1).
+  hpmm::CollapseResult collapse_answer = hpmm::CollapseResult::kDone;
   uint64_t mappings = 65530;  // max_mappings()
   bool refuse_moves = false;  // move_hugepage() fails (as on a kernel without MREMAP_DONTUNMAP)
   uint64_t fail_reserve_above = UINT64_MAX;  // reserve() of more bytes fails
@@ -32,6 +36,13 @@ struct TestOs {
     return a;  // the slack stays mapped: a test's address space is not scarce
   }
   bool advise_thp(uintptr_t, size_t) { return ++thp_advised, true; }
+  hpmm::CollapseResult collapse(uintptr_t, size_t n) {
+    ++collapse_calls;
+    if (collapse_answer != hpmm::CollapseResult::kDone) return collapse_answer;
+    ++collapses;
+    collapsed_bytes += n;
+    return collapse_answer;
+  }
   bool map_hugetlb(uintptr_t) {
     if (pool == 0) return false;
     --pool;

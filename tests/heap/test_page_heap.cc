@@ -317,9 +317,12 @@ Test(backing, thp_only_once_the_heap_is_big) {
   Span *small = h.new_span(1, 3);
   cr_assert_eq(small->hp->backing, Backing::kPlain, "a small heap stays on plain pages");
   Span *big = h.new_span(8 * 256, 0);
-  cr_assert_eq(big->hp[0].backing, Backing::kPlain);
+  // Once 4 hugepages are in use the heap is big: those taken on plain pages are promoted too.
+  cr_assert_eq(big->hp[0].backing, Backing::kThp);
   cr_assert_eq(big->hp[7].backing, Backing::kThp);
-  cr_assert_eq(os.thp_advised, 6u, "from the 4th hugepage in use on");
+  cr_assert_eq(small->hp->backing, Backing::kThp);
+  cr_assert_eq(os.thp_advised, 9u, "every hugepage in use");
+  cr_assert_eq(os.collapses, 1u, "only the one holding data (the small span's) is collapsed");
   h.delete_span(big);
   h.release(true, false);
   Span *again = h.new_span(8 * 256, 0);
@@ -467,7 +470,9 @@ Test(backing, pool_pages_only_once_the_heap_is_big) {
   cr_assert_eq(small->hp->backing, Backing::kPlain, "a small heap takes no pool page");
   cr_assert_eq(os.hugetlb_maps, 0u);
   Span *big = h.new_span(3 * 256, 0);
-  cr_assert_eq(big->hp[0].backing, Backing::kPlain, "2 hugepages in use with it");
+  // hp[0] was taken with 2 in use, on plain pages; the heap is big after: promoted to THP.
+  cr_assert_eq(big->hp[0].backing, Backing::kThp, "2 hugepages in use with it, then promoted");
+  cr_assert_eq(small->hp->backing, Backing::kThp);
   cr_assert_eq(big->hp[1].backing, Backing::kHugetlb);
   cr_assert_eq(big->hp[2].backing, Backing::kHugetlb);
   cr_assert_eq(h.stats().hugetlb_bytes, 2 * kHugePageSize);
