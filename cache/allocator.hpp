@@ -1,6 +1,8 @@
 // cache/allocator.hpp: one whole allocator: the page heap (mheap), a central list per size class
 // (mcentral) and the registry of thread caches (mcache).  The shim owns one global instance and
-// binds each thread to a ThreadCache through initial-exec TLS; tests make their own instances.
+// gives each thread a ThreadCache that is an initial-exec TLS variable (attach_cache, or the
+// attach hook from overflow when a thread's first call is a free); tests make their own
+// instances and caches (create_cache).
 //
 // Paths:
 //   small (<= 32 KiB)  thread cache list of the class -> central list (batch) -> a span
@@ -92,30 +94,51 @@ class Allocator {
       mem = heap_.meta().alloc(sizeof(ThreadCache));
     }
     if (mem == nullptr) return nullptr;
-    auto *tc = new (mem) ThreadCache(cfg_.thread_cache_bytes);
-    LockGuard g(reg_lock_);
-    tc->next = caches_;
-    if (caches_ != nullptr) caches_->prev = tc;
-    caches_ = tc;
-    ++ncaches_;
+    auto *tc = new (mem) ThreadCache();
+    attach_cache(tc);
     return tc;
   }
   // Gives every cached object back and forgets tc.
   void destroy_cache(ThreadCache *tc) {
-    flush(tc);
-    {
-      LockGuard g(reg_lock_);
-      if (tc->prev != nullptr) {
-        tc->prev->next = tc->next;
-      } else {
-        caches_ = tc->next;
-      }
-      if (tc->next != nullptr) tc->next->prev = tc->prev;
-      --ncaches_;
-    }
+    detach_cache(tc);
     LockGuard g(heap_.lock());
     heap_.meta().free(tc, sizeof(ThreadCache));
   }
+  // Registers a cache whose storage the caller owns (the shim's are initial-exec TLS variables),
+  // in its constructed or detached state: empty, every max_length 0.
+  void attach_cache(ThreadCache *tc) {
+    HPMM_ASSERT(!tc->attached && tc->capacity == 0);
+    tc->max_bytes = cfg_.thread_cache_bytes;
+    LockGuard g(reg_lock_);
+    tc->prev = nullptr;
+    tc->next = caches_;
+    if (caches_ != nullptr) caches_->prev = tc;
+    caches_ = tc;
+    ++ncaches_;
+    tc->attached = true;
+  }
+  // Gives every cached object back, sets every bound to 0 (so each later free reaches overflow,
+  // which empties the list again unless the cache is attached anew) and forgets tc.
+  void detach_cache(ThreadCache *tc) {
+    flush(tc);
+    for (uint32_t c = 1; c < kNumClasses; ++c) tc->set_max_length(c, 0);
+    tc->max_bytes = 0;
+    LockGuard g(reg_lock_);
+    if (tc->prev != nullptr) {
+      tc->prev->next = tc->next;
+    } else {
+      caches_ = tc->next;
+    }
+    if (tc->next != nullptr) tc->next->prev = tc->prev;
+    tc->prev = tc->next = nullptr;
+    --ncaches_;
+    tc->attached = false;
+  }
+  // Called by overflow for a cache that is not attached (the shim's TLS cache of a thread whose
+  // first call into the allocator is a free, or of one past its exit): true when it attached
+  // the cache.  Without a hook such caches stay detached.
+  using AttachHook = bool (*)(ThreadCache *);
+  void set_attach_hook(AttachHook h) { attach_hook_ = h; }
   void flush(ThreadCache *tc) {
     for (uint32_t c = 1; c < kNumClasses; ++c) release(tc, c, tc->length(c));
   }
@@ -448,6 +471,10 @@ class Allocator {
   // (merged up to a batch for classes up to CentralFreeList::kMergeMaxSize) for the allocating
   // side.
   __attribute__((noinline)) void overflow(ThreadCache *tc, uint32_t cls) {
+    if (HPMM_UNLIKELY(!tc->attached) && (attach_hook_ == nullptr || !attach_hook_(tc))) {
+      release(tc, cls, tc->length(cls));  // a cache without a thread: keeps nothing
+      return;
+    }
     ListBound &b = tc->bounds[cls];
     uint32_t batch = kSizeClasses[cls].batch;
     uint32_t cap = ThreadCache::one_way_length(cls);
@@ -529,6 +556,7 @@ class Allocator {
   std::atomic<uint8_t> bound_[kNumClasses] = {};
   SpinLock bind_lock_;
   SpinLock reg_lock_;
+  AttachHook attach_hook_ = nullptr;  // set once, before any thread's first free
   ThreadCache *caches_ = nullptr;
   uint64_t ncaches_ = 0;
 };

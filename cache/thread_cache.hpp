@@ -29,8 +29,13 @@
 // 0 <= length(c) <= max_length outside a call; |streak| <= kOneWayStreak;
 // lists[c].canary_off == (size > 8 ? 8 : 0); capacity == sum(max_length * size) <= max_bytes;
 // bit c of bounded == (max_length(c) > 0); each list is acyclic.
+// Storage: the caller's (Allocator::create_cache's metadata block, or the shim's initial-exec
+// TLS variable, whose constexpr constructor makes it static data).  A cache not attached to an
+// allocator has every max_length 0 (so its first free overflows, and Allocator::overflow
+// attaches it through the allocator's hook or empties the list) and is not in the registry.
 // Synchronisation: only the owning thread touches a ThreadCache, except the statistics reader,
-// which reads head/room/max_length racily (plain aligned loads; the numbers are advisory).
+// which reads head/room/max_length racily (plain aligned loads; the numbers are advisory), and
+// the registry links, which attach/detach write under the allocator's registry lock.
 #pragma once
 
 #include <array>
@@ -95,8 +100,13 @@ struct ThreadCache {
   uint64_t bounded[2] = {};     // bit c: max_length of list c > 0
   ThreadCache *prev = nullptr;  // the allocator's registry (its lock)
   ThreadCache *next = nullptr;
+  // In the allocator's registry (Allocator::create_cache or attach_cache).  A cache that is not
+  // (a thread's TLS cache before its first slow path, or after its exit) has max_length 0 on
+  // every list, so each free reaches Allocator::overflow, which attaches it or empties it.
+  bool attached = false;
 
-  explicit ThreadCache(uint64_t max_bytes_) : max_bytes(max_bytes_) {
+  // constexpr: the shim's caches are initial-exec TLS variables, initialised statically.
+  constexpr explicit ThreadCache(uint64_t max_bytes_ = 0) : max_bytes(max_bytes_) {
     for (uint32_t c = 0; c < kNumClasses; ++c)
       lists[c].canary_off = kSizeClasses[c].size > 8 ? 8 : 0;
   }

@@ -22,7 +22,7 @@ EnvConfig g_env;
 BackingChoice g_backing;
 std::atomic<uint64_t> g_foreign_frees{0};
 
-__thread ThreadCache *t_cache __attribute__((tls_model("initial-exec"))) = nullptr;
+constinit __thread ThreadCache t_tc __attribute__((tls_model("initial-exec")));
 __thread bool t_exiting __attribute__((tls_model("initial-exec"))) = false;
 
 namespace {
@@ -68,11 +68,15 @@ void configure(bool construct) {
   }
 }
 
-void on_thread_exit(void *p) {
-  auto *tc = static_cast<ThreadCache *>(p);
-  t_cache = nullptr;
+void on_thread_exit(void *) {
   t_exiting = true;
-  heap().destroy_cache(tc);
+  if (t_tc.attached) heap().detach_cache(&t_tc);
+}
+
+// Allocator::overflow's hook: the first free of a thread that has not allocated attaches its
+// cache (false past the thread's exit destructor: the list is then emptied at once).
+bool attach_hook(ThreadCache *tc) {
+  return tc == &t_tc && cache_slow() != nullptr;
 }
 
 // fork() and hugetlb pages.  A private hugetlb page shared by a parent and its child needs a
@@ -126,7 +130,7 @@ void fork_parent() {
 }
 void fork_child() {
   if (!ready()) return;
-  heap().after_fork_child(t_cache);
+  heap().after_fork_child(t_tc.attached ? &t_tc : nullptr);
   // Free hugetlb pages are replaced too when none is live (the child did not inherit them
   // either: a free one the heap still counts as backed would fault at its first use).
   if (heap().page_heap().hugetlb_pages() == 0) return;
@@ -162,6 +166,7 @@ void init_slow() {
   int expected = kNone;
   if (g_state.compare_exchange_strong(expected, kInitializing, std::memory_order_acquire)) {
     configure(true);
+    heap().set_attach_hook(attach_hook);
     pthread_key_create(&g_key, on_thread_exit);  // no allocation: glibc's keys are static
     g_state.store(kReady, std::memory_order_release);
     return;
@@ -172,11 +177,10 @@ void init_slow() {
 ThreadCache *cache_slow() {
   if (t_exiting) return nullptr;
   ensure_init();
-  ThreadCache *tc = heap().create_cache();
-  if (tc == nullptr) return nullptr;
-  t_cache = tc;
-  pthread_setspecific(g_key, tc);  // may allocate (keys >= 32): t_cache is already set
-  return tc;
+  if (t_tc.attached) return &t_tc;  // a call on the way here attached it (pthread_setspecific)
+  heap().attach_cache(&t_tc);
+  pthread_setspecific(g_key, &t_tc);  // may allocate (keys >= 32): t_tc is already attached
+  return &t_tc;
 }
 
 namespace {

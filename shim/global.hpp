@@ -6,9 +6,13 @@
 // the library (which may come from ld.so, another library's constructor, or dlsym's own
 // allocation), so nothing depends on constructor order.  Initialisation makes no allocation:
 // the environment is walked by hand and the machine's hugepage setup read by pal's raw discovery.
-// Threads: t_cache (initial-exec TLS) points to the thread's cache, made on its first malloc or
-// free and given back by a pthread key destructor at thread exit; after that t_exiting routes the
-// thread's late calls (other destructors) to the central lists directly.
+// Threads: each thread's cache is the initial-exec TLS variable t_tc itself (statically
+// initialised: empty lists, every bound 0), so the fast paths reach their list at a fixed offset
+// from the thread pointer, with no pointer to load and no null test.  It is attached to the
+// allocator by the thread's first slow path (cache_slow; a thread that only frees gets there
+// through Allocator::overflow's attach hook, since a bound of 0 makes its first free overflow)
+// and detached by a pthread key destructor at thread exit; after that t_exiting keeps it
+// detached, so the thread's late calls (other destructors) go to the central lists.
 // Synchronisation: g_state is atomic (acquire/release); the allocator has its own locks.
 #pragma once
 
@@ -57,7 +61,7 @@ extern EnvConfig g_env;
 extern BackingChoice g_backing;
 extern std::atomic<uint64_t> g_foreign_frees;
 
-extern __thread ThreadCache *t_cache __attribute__((tls_model("initial-exec")));
+extern __thread ThreadCache t_tc __attribute__((tls_model("initial-exec")));
 extern __thread bool t_exiting __attribute__((tls_model("initial-exec")));
 
 inline Heap &heap() {
@@ -73,20 +77,17 @@ inline void ensure_init() {
   if (__builtin_expect(!ready(), 0)) init_slow();
 }
 
-// The calling thread's cache, made now if it has none; nullptr for a thread past its exit
-// destructor (or when metadata cannot be mapped).  Initialises the allocator if needed.
+// The calling thread's cache, attached now if it is not; nullptr for a thread past its exit
+// destructor.  Initialises the allocator if needed.
 ThreadCache *cache_slow();
 inline ThreadCache *cache() {
-  ThreadCache *tc = t_cache;
-  return __builtin_expect(tc != nullptr, 1) ? tc : cache_slow();
+  return __builtin_expect(t_tc.attached, 1) ? &t_tc : cache_slow();
 }
 
-// malloc's fast path: an object of n bytes from the calling thread's cache, or nullptr when the
-// thread has no cache, n is large, or the list is empty (the caller then takes its slow path).
-// Bounds are tested small first, so the common request pays one compare.
+// malloc's fast path: an object of n bytes from the calling thread's cache, or nullptr when n is
+// large or the list is empty (always, for a cache not attached; the caller then takes its slow
+// path).  Bounds are tested small first, so the common request pays one compare.
 inline void *cache_alloc(size_t n) {
-  ThreadCache *tc = t_cache;
-  if (__builtin_expect(tc == nullptr, 0)) return nullptr;
   uint32_t off;
   if (__builtin_expect(n <= 1024, 1)) {
     off = kListOffsetBySize[n];
@@ -95,17 +96,18 @@ inline void *cache_alloc(size_t n) {
   } else {
     return nullptr;
   }
-  return ThreadCache::pop(tc->list_at(off));  // clears the canary word
+  return ThreadCache::pop(t_tc.list_at(off));  // clears the canary word
 }
 
-// free's slow path: a thread without a cache (or not yet initialised), large objects, foreign
-// and invalid pointers, null.  (shim/malloc.cc)
+// free's slow path: large objects, foreign and invalid pointers, null, and anything freed
+// before the allocator is made.  (shim/malloc.cc)
 void free_slow(void *p);
 
-// free and every operator delete: the fast path inline, every other case a tail call.
+// free and every operator delete: the fast path inline, every other case a tail call.  (Before
+// the allocator is made its storage is zero: the page map's window is empty, so every pointer
+// goes to free_slow.)
 inline void free_impl(void *p) {
-  ThreadCache *tc = t_cache;
-  if (__builtin_expect(tc != nullptr, 1) && __builtin_expect(heap().free_fast(p, tc), 1)) return;
+  if (__builtin_expect(heap().free_fast(p, &t_tc), 1)) return;
   free_slow(p);
 }
 

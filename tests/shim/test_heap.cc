@@ -54,3 +54,9 @@ Test(heap, release_after_the_delay_on_the_next_call, .timeout = 60) {
   shimtest::RunResult r = shimtest::run({shimtest::prog("idle_release"), "200"}, opt);
   shimtest::expect_ok(r, "idle_release: ok", "idle_release 200");
 }
+
+// A thread whose first call is a free gets a cache; frees and mallocs in a key destructor after
+// the allocator's (the cache given back) leave nothing behind in it.
+Test(heap, frees_first_and_after_the_cache_is_gone, .timeout = 60) {
+  run_prog_ok("late_frees", {"40"});
+}
