@@ -496,6 +496,7 @@ class Allocator {
   // A one-way list's bound: capped at cap (one_way_length), or growing towards it.
   void bound_one_way(ThreadCache *tc, uint32_t cls, uint32_t cap) {
     uint32_t max_length = tc->bounds[cls].max_length;
+    if (max_length == cap) return;  // the steady state: no call to grow
     if (max_length > cap) {
       tc->set_max_length(cls, cap);
     } else {

@@ -78,11 +78,19 @@ struct ThreadCache {
   static constexpr int32_t kOneWayStreak = 8;
   static constexpr uint64_t kOneWayBytes = 16 * 1024;
 
-  // The bound of a one-way list of class c: kOneWayBytes of objects, at least 1, at most a batch.
-  static uint32_t one_way_length(uint32_t c) {
-    uint64_t m = kOneWayBytes / kSizeClasses[c].size;
-    return m < 1 ? 1 : m > kSizeClasses[c].batch ? kSizeClasses[c].batch : static_cast<uint32_t>(m);
-  }
+  // The bound of a one-way list of class c: kOneWayBytes of objects, at least 1, at most a batch
+  // (a table: the slow paths ask on every refill and overflow, and a divide is slow).
+  static uint32_t one_way_length(uint32_t c) { return kOneWayLength[c]; }
+  static constexpr auto kOneWayLength = [] {
+    std::array<uint16_t, kNumClasses> t{};
+    for (int c = 1; c < kNumClasses; ++c) {
+      uint64_t m = kOneWayBytes / kSizeClasses[c].size;
+      t[c] = static_cast<uint16_t>(m < 1                       ? 1
+                                   : m > kSizeClasses[c].batch ? kSizeClasses[c].batch
+                                                               : m);
+    }
+    return t;
+  }();
   // Notes a refill (dir > 0) or an overflow (dir < 0) of list c; true when the list is one-way:
   // its last kOneWayStreak slow-path events were all of this kind.
   bool note(uint32_t c, int32_t dir) {

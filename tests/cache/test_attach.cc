@@ -143,3 +143,14 @@ Test(attach, a_double_free_into_an_unattached_cache_still_stops, .signal = SIGAB
   a.free(p, &tc);
   a.free(p, &tc);
 }
+
+// The one-way bound's table: 16 KiB of objects, at least 1, at most a batch, for every class.
+Test(attach, one_way_length_is_16_kib_of_objects_within_1_and_a_batch) {
+  for (uint32_t c = 1; c < kNumClasses; ++c) {
+    uint64_t m = ThreadCache::kOneWayBytes / kSizeClasses[c].size;
+    uint64_t want = m < 1 ? 1 : m > kSizeClasses[c].batch ? kSizeClasses[c].batch : m;
+    cr_assert_eq(ThreadCache::one_way_length(c), want, "class %u", c);
+  }
+  cr_assert_eq(ThreadCache::one_way_length(size_class_of(32768)), 1u);
+  cr_assert_eq(ThreadCache::one_way_length(size_class_of(4096)), 4u);
+}
