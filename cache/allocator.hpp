@@ -76,7 +76,7 @@ class Allocator {
   // The central list of class c (1 <= c < kNumClasses), made on first use.
   CentralFreeList<Os> &central(uint32_t c) {
     if (HPMM_UNLIKELY(bound_[c].load(std::memory_order_acquire) == 0)) bind(c);
-    return *std::launder(reinterpret_cast<CentralFreeList<Os> *>(central_mem_) + c);
+    return *std::launder(central_at(c));
   }
   bool central_bound(uint32_t c) const { return bound_[c].load(std::memory_order_acquire) != 0; }
   const AllocatorConfig &config() const { return cfg_; }
@@ -543,17 +543,29 @@ class Allocator {
   __attribute__((noinline, cold)) void bind(uint32_t c) {
     LockGuard g(bind_lock_);
     if (bound_[c].load(std::memory_order_relaxed) != 0) return;
-    auto *cl =
-        new (reinterpret_cast<CentralFreeList<Os> *>(central_mem_) + c) CentralFreeList<Os>();
+    auto *cl = new (central_at(c)) CentralFreeList<Os>();
     cl->init(c, &heap_);
     bound_[c].store(1, std::memory_order_release);
   }
 
+  // Cache lines: free()'s fast path reads cfg_.canary_key and the page map's hot window on every
+  // call, from every thread; the page heap's lock word and counters and the central lists' locks
+  // are written by whichever thread takes them.  So none of these shares a line with another:
+  // heap_ starts a line (PageMap keeps its window on a line of its own), and each central list
+  // has whole lines (kCentralStride).  With them packed, prodcons's consumer missed on canary_key
+  // at each span the producer took (the page heap lock was on its line), and neighbouring
+  // classes' lists, used by the two threads at once, shared lines.
+  static constexpr size_t kLine = 64;
+  static constexpr size_t kCentralStride =
+      (sizeof(CentralFreeList<Os>) + kLine - 1) / kLine * kLine;
+  CentralFreeList<Os> *central_at(uint32_t c) {
+    return reinterpret_cast<CentralFreeList<Os> *>(central_mem_ + size_t{c} * kCentralStride);
+  }
+
   AllocatorConfig cfg_;
-  PageHeap<Os> heap_;
+  alignas(kLine) PageHeap<Os> heap_;
   // Storage of the central lists (index = class; 0 unused), written only by bind.
-  alignas(
-      CentralFreeList<Os>) unsigned char central_mem_[sizeof(CentralFreeList<Os>) * kNumClasses];
+  alignas(kLine) unsigned char central_mem_[kCentralStride * kNumClasses];
   std::atomic<uint8_t> bound_[kNumClasses] = {};
   SpinLock bind_lock_;
   SpinLock reg_lock_;
