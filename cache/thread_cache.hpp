@@ -166,14 +166,28 @@ struct ThreadCache {
     l.room -= static_cast<int32_t>(n);
   }
 
+  // The object k links after p (k of them exist).  Four links a round: the chase itself cannot
+  // go faster, but the loop's count and test are paid once per four (a one-way list gives back
+  // runs of up to a batch, 64 objects, this way at each overflow).
+  static void *skip(void *p, uint32_t k) {
+    for (; k >= 4; k -= 4) {
+      p = *static_cast<void **>(p);
+      p = *static_cast<void **>(p);
+      p = *static_cast<void **>(p);
+      p = *static_cast<void **>(p);
+    }
+    for (; k > 0; --k) p = *static_cast<void **>(p);
+    return p;
+  }
+
   // Unlinks the first n objects of list c (n <= length); returns their count, *head and *tail.
   uint32_t pop_range(uint32_t c, uint32_t n, void **head, void **tail) {
     FreeList &l = lists[c];
     uint32_t len = length(c);
     if (n > len) n = len;
     if (n == 0) return 0;
-    void *h = l.head, *t = h;
-    for (uint32_t i = 1; i < n; ++i) t = *static_cast<void **>(t);
+    void *h = l.head;
+    void *t = skip(h, n - 1);
     l.head = *static_cast<void **>(t);
     l.room += static_cast<int32_t>(n);
     *head = h;

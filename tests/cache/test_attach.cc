@@ -154,3 +154,12 @@ Test(attach, one_way_length_is_16_kib_of_objects_within_1_and_a_batch) {
   cr_assert_eq(ThreadCache::one_way_length(size_class_of(32768)), 1u);
   cr_assert_eq(ThreadCache::one_way_length(size_class_of(4096)), 4u);
 }
+
+// ThreadCache::skip (pop_range's walk, four links a round) lands on the k-th object for every k.
+Test(attach, skip_follows_exactly_k_links) {
+  void *nodes[11];
+  for (int i = 0; i < 11; ++i) nodes[i] = i < 10 ? static_cast<void *>(&nodes[i + 1]) : nullptr;
+  // nodes[i] lives at &nodes[i] and links to &nodes[i + 1].
+  for (uint32_t k = 0; k <= 10; ++k)
+    cr_assert_eq(ThreadCache::skip(&nodes[0], k), static_cast<void *>(&nodes[k]), "k = %u", k);
+}
