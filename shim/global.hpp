@@ -7,8 +7,8 @@
 // allocation), so nothing depends on constructor order.  Initialisation makes no allocation:
 // the environment is walked by hand and the machine's hugepage setup read by pal's raw discovery.
 // Threads: each thread's cache is the initial-exec TLS variable t_tc itself (statically
-// initialised: empty lists, every bound 0), so the fast paths reach their list at a fixed offset
-// from the thread pointer, with no pointer to load and no null test.  It is attached to the
+// initialised: empty lists, every bound 0), so the fast paths find their list at its TLS offset
+// from the thread pointer, with no cache pointer to load and test for null.  It is attached to the
 // allocator by the thread's first slow path (cache_slow; a thread that only frees gets there
 // through Allocator::overflow's attach hook, since a bound of 0 makes its first free overflow)
 // and detached by a pthread key destructor at thread exit; after that t_exiting keeps it
