@@ -57,12 +57,15 @@ struct FreeList {
 };
 static_assert(sizeof(FreeList) == 16);
 
+// 4 bytes (the whole ThreadCache is static TLS in the shim: see hpmm.3 on dlopen).
 struct ListBound {
-  uint32_t max_length = 0;
-  uint32_t overages = 0;
-  // Consecutive slow-path events of one kind: > 0 refills, < 0 overflows (saturating).
-  int32_t streak = 0;
+  uint16_t max_length = 0;  // <= ThreadCache::kMaxListLength
+  uint8_t overages = 0;     // <= ThreadCache::kMaxOverages + 1
+  // Consecutive slow-path events of one kind: > 0 refills, < 0 overflows (saturating at
+  // +-kOneWayStreak).
+  int8_t streak = 0;
 };
+static_assert(sizeof(ListBound) == 4);
 
 // Byte offset of size n's list in a ThreadCache (lists[] is its first member), n <= 1024: the
 // fast path's size-class lookup, one load.
@@ -76,6 +79,7 @@ struct ThreadCache {
   static constexpr uint32_t kMaxListLength = 8192;
   static constexpr uint32_t kMaxOverages = 3;
   static constexpr int32_t kOneWayStreak = 8;
+  static_assert(kMaxListLength <= UINT16_MAX && kMaxOverages < UINT8_MAX && kOneWayStreak < 128);
   static constexpr uint64_t kOneWayBytes = 16 * 1024;
 
   // The bound of a one-way list of class c: kOneWayBytes of objects, at least 1, at most a batch
@@ -94,9 +98,10 @@ struct ThreadCache {
   // Notes a refill (dir > 0) or an overflow (dir < 0) of list c; true when the list is one-way:
   // its last kOneWayStreak slow-path events were all of this kind.
   bool note(uint32_t c, int32_t dir) {
-    int32_t &s = bounds[c].streak;
+    int32_t s = bounds[c].streak;
     if ((s ^ dir) < 0) s = 0;
     if (s != dir * kOneWayStreak) s += dir;
+    bounds[c].streak = static_cast<int8_t>(s);
     return s == dir * kOneWayStreak;
   }
 
@@ -199,10 +204,11 @@ struct ThreadCache {
   // length(c) - m objects if that is positive, and keeps capacity <= max_bytes.
   void set_max_length(uint32_t c, uint32_t m) {
     ListBound &b = bounds[c];
+    HPMM_ASSERT(m <= kMaxListLength);
     lists[c].room += static_cast<int32_t>(m) - static_cast<int32_t>(b.max_length);
     capacity = capacity + uint64_t{m} * kSizeClasses[c].size -
                uint64_t{b.max_length} * kSizeClasses[c].size;
-    b.max_length = m;
+    b.max_length = static_cast<uint16_t>(m);
     if (m > 0) {
       bounded[c / 64] |= uint64_t{1} << (c % 64);
     } else {
