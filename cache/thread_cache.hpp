@@ -29,10 +29,12 @@
 // 0 <= length(c) <= max_length outside a call; |streak| <= kOneWayStreak;
 // lists[c].canary_off == (size > 8 ? 8 : 0); capacity == sum(max_length * size) <= max_bytes;
 // bit c of bounded == (max_length(c) > 0); each list is acyclic.
-// Storage: the caller's (Allocator::create_cache's metadata block, or the shim's initial-exec
-// TLS variable, whose constexpr constructor makes it static data).  A cache not attached to an
-// allocator has every max_length 0 (so its first free overflows, and Allocator::overflow
-// attaches it through the allocator's hook or empties the list) and is not in the registry.
+// Storage: the caller's (Allocator::create_cache's metadata block; attach_cache for others).  A
+// cache not attached to an allocator is empty with every max_length 0 and is not in the
+// registry: malloc finds every list empty and free finds no room, so both take a slow path, which
+// never writes into it (the allocator's hook gives an attached cache, or the call goes to the
+// central lists).  So one such cache, constexpr-constructed in read-only data, serves every
+// thread of the shim that has no cache of its own (a thread's TLS pointer starts there).
 // Synchronisation: only the owning thread touches a ThreadCache, except the statistics reader,
 // which reads head/room/max_length racily (plain aligned loads; the numbers are advisory), and
 // the registry links, which attach/detach write under the allocator's registry lock.
@@ -57,7 +59,7 @@ struct FreeList {
 };
 static_assert(sizeof(FreeList) == 16);
 
-// 4 bytes (the whole ThreadCache is static TLS in the shim: see hpmm.3 on dlopen).
+// 4 bytes a list (read by the slow paths only).
 struct ListBound {
   uint16_t max_length = 0;  // <= ThreadCache::kMaxListLength
   uint8_t overages = 0;     // <= ThreadCache::kMaxOverages + 1
@@ -114,11 +116,10 @@ struct ThreadCache {
   ThreadCache *prev = nullptr;  // the allocator's registry (its lock)
   ThreadCache *next = nullptr;
   // In the allocator's registry (Allocator::create_cache or attach_cache).  A cache that is not
-  // (a thread's TLS cache before its first slow path, or after its exit) has max_length 0 on
-  // every list, so each free reaches Allocator::overflow, which attaches it or empties it.
+  // has max_length 0 on every list, so each call reaches a slow path, which leaves it alone.
   bool attached = false;
 
-  // constexpr: the shim's caches are initial-exec TLS variables, initialised statically.
+  // constexpr: the shim's detached cache is read-only data.
   constexpr explicit ThreadCache(uint64_t max_bytes_ = 0) : max_bytes(max_bytes_) {
     for (uint32_t c = 0; c < kNumClasses; ++c)
       lists[c].canary_off = kSizeClasses[c].size > 8 ? 8 : 0;

@@ -22,7 +22,9 @@ EnvConfig g_env;
 BackingChoice g_backing;
 std::atomic<uint64_t> g_foreign_frees{0};
 
-constinit __thread ThreadCache t_tc __attribute__((tls_model("initial-exec")));
+constexpr ThreadCache kDetached{};  // read-only data: a write into it would fault
+constinit __thread ThreadCache *t_cache __attribute__((tls_model("initial-exec"))) =
+    const_cast<ThreadCache *>(&kDetached);
 __thread bool t_exiting __attribute__((tls_model("initial-exec"))) = false;
 
 namespace {
@@ -68,15 +70,16 @@ void configure(bool construct) {
   }
 }
 
-void on_thread_exit(void *) {
+void on_thread_exit(void *p) {
   t_exiting = true;
-  if (t_tc.attached) heap().detach_cache(&t_tc);
+  t_cache = const_cast<ThreadCache *>(&kDetached);
+  heap().destroy_cache(static_cast<ThreadCache *>(p));
 }
 
-// Allocator::overflow's hook: the first free of a thread that has not allocated attaches its
-// cache (false past the thread's exit destructor: the list is then emptied at once).
-bool attach_hook(ThreadCache *tc) {
-  return tc == &t_tc && cache_slow() != nullptr;
+// The allocator's hook for a slow path given kDetached (a thread's first free, or a call past
+// its exit destructor, which gets nullptr: the central lists).
+ThreadCache *attach_hook(ThreadCache *) {
+  return cache_slow();
 }
 
 // fork() and hugetlb pages.  A private hugetlb page shared by a parent and its child needs a
@@ -130,7 +133,7 @@ void fork_parent() {
 }
 void fork_child() {
   if (!ready()) return;
-  heap().after_fork_child(t_tc.attached ? &t_tc : nullptr);
+  heap().after_fork_child(t_cache->attached ? t_cache : nullptr);
   // Free hugetlb pages are replaced too when none is live (the child did not inherit them
   // either: a free one the heap still counts as backed would fault at its first use).
   if (heap().page_heap().hugetlb_pages() == 0) return;
@@ -177,10 +180,11 @@ void init_slow() {
 ThreadCache *cache_slow() {
   if (t_exiting) return nullptr;
   ensure_init();
-  if (t_tc.attached) return &t_tc;  // a call on the way here attached it (pthread_setspecific)
-  heap().attach_cache(&t_tc);
-  pthread_setspecific(g_key, &t_tc);  // may allocate (keys >= 32): t_tc is already attached
-  return &t_tc;
+  ThreadCache *tc = heap().create_cache();
+  if (tc == nullptr) return nullptr;
+  t_cache = tc;
+  pthread_setspecific(g_key, tc);  // may allocate (keys >= 32): t_cache is already set
+  return tc;
 }
 
 namespace {
