@@ -1,6 +1,8 @@
 // cache/allocator.hpp: one whole allocator: the page heap (mheap), a central list per size class
 // (mcentral) and the registry of thread caches (mcache).  The shim owns one global instance and
-// binds each thread to a ThreadCache through initial-exec TLS; tests make their own instances.
+// gives each thread a ThreadCache (create_cache) on its first slow path, through the attach hook
+// (a thread's initial-exec TLS pointer starts at a shared, read-only cache that is not attached);
+// tests make their own instances and caches.
 //
 // Paths:
 //   small (<= 32 KiB)  thread cache list of the class -> central list (batch) -> a span
@@ -74,7 +76,7 @@ class Allocator {
   // The central list of class c (1 <= c < kNumClasses), made on first use.
   CentralFreeList<Os> &central(uint32_t c) {
     if (HPMM_UNLIKELY(bound_[c].load(std::memory_order_acquire) == 0)) bind(c);
-    return *std::launder(reinterpret_cast<CentralFreeList<Os> *>(central_mem_) + c);
+    return *std::launder(central_at(c));
   }
   bool central_bound(uint32_t c) const { return bound_[c].load(std::memory_order_acquire) != 0; }
   const AllocatorConfig &config() const { return cfg_; }
@@ -92,30 +94,54 @@ class Allocator {
       mem = heap_.meta().alloc(sizeof(ThreadCache));
     }
     if (mem == nullptr) return nullptr;
-    auto *tc = new (mem) ThreadCache(cfg_.thread_cache_bytes);
-    LockGuard g(reg_lock_);
-    tc->next = caches_;
-    if (caches_ != nullptr) caches_->prev = tc;
-    caches_ = tc;
-    ++ncaches_;
+    auto *tc = new (mem) ThreadCache();
+    attach_cache(tc);
     return tc;
   }
   // Gives every cached object back and forgets tc.
   void destroy_cache(ThreadCache *tc) {
-    flush(tc);
-    {
-      LockGuard g(reg_lock_);
-      if (tc->prev != nullptr) {
-        tc->prev->next = tc->next;
-      } else {
-        caches_ = tc->next;
-      }
-      if (tc->next != nullptr) tc->next->prev = tc->prev;
-      --ncaches_;
-    }
+    detach_cache(tc);
     LockGuard g(heap_.lock());
     heap_.meta().free(tc, sizeof(ThreadCache));
   }
+  // Registers a cache whose storage the caller owns, in its constructed or detached state:
+  // empty, every max_length 0.
+  void attach_cache(ThreadCache *tc) {
+    HPMM_ASSERT(!tc->attached && tc->capacity == 0);
+    tc->max_bytes = cfg_.thread_cache_bytes;
+    LockGuard g(reg_lock_);
+    tc->prev = nullptr;
+    tc->next = caches_;
+    if (caches_ != nullptr) caches_->prev = tc;
+    caches_ = tc;
+    ++ncaches_;
+    tc->attached = true;
+  }
+  // Gives every cached object back, sets every bound to 0 (so each later call takes a slow path,
+  // which asks the hook for a cache and otherwise goes to the central lists) and forgets tc.
+  void detach_cache(ThreadCache *tc) {
+    flush(tc);
+    for (uint32_t c = 1; c < kNumClasses; ++c) tc->set_max_length(c, 0);
+    tc->max_bytes = 0;
+    LockGuard g(reg_lock_);
+    if (tc->prev != nullptr) {
+      tc->prev->next = tc->next;
+    } else {
+      caches_ = tc->next;
+    }
+    if (tc->next != nullptr) tc->next->prev = tc->prev;
+    tc->prev = tc->next = nullptr;
+    --ncaches_;
+    tc->attached = false;
+  }
+  // Called by a slow path (a free that finds room 0, a malloc that finds the list empty) given a
+  // cache that is not attached -- in the shim, the shared detached cache a thread's TLS pointer
+  // starts at and returns to at its exit: the cache to use instead (attached), or nullptr when
+  // there is none (a thread past its exit), in which case the call goes to the central lists.
+  // The allocator never writes into a cache that is not attached, so such a cache may be shared
+  // by threads and read-only.  Without a hook such caches stay detached.
+  using AttachHook = ThreadCache *(*)(ThreadCache *);
+  void set_attach_hook(AttachHook h) { attach_hook_ = h; }
   void flush(ThreadCache *tc) {
     for (uint32_t c = 1; c < kNumClasses; ++c) release(tc, c, tc->length(c));
   }
@@ -185,14 +211,17 @@ class Allocator {
 
   // free()'s fast path (tc not null): true when p started a small object and is now on tc's
   // list; false for everything else (then free() takes it, which re-reads the page map).  Its
-  // only call is the overflow of a list, last, so callers can make every exit a tail call.
+  // only call is free_full (a list with no room), last, so callers can make every exit a tail
+  // call.  Writes nothing into a cache that is not attached.
   __attribute__((always_inline)) bool free_fast(void *p, ThreadCache *tc) {
     // 0 outside the page map's hot window, which free() then reads whole.
     return free_to_cache(p, tc, heap_.hot_entry_of(p));
   }
 
  private:
-  // Pushes p onto tc's list if e (its page's entry, or 0) says it starts a small object.
+  // Pushes p onto tc's list if e (its page's entry, or 0) says it starts a small object.  Nothing
+  // is written before the list's room is tested: a list with no room (every list of a cache that
+  // is not attached) goes to free_full.
   __attribute__((always_inline)) bool free_to_cache(void *p, ThreadCache *tc, uint64_t e) {
     uint32_t slot = entry_slot(e);
     // Slots 0..15 (large objects, and entry 0: foreign pointers, null, addresses outside the
@@ -203,6 +232,11 @@ class Allocator {
     // slot = class * 16 + page and a FreeList is 16 bytes: the list's offset is the slot's top.
     static_assert(sizeof(FreeList) == kMaxSpanPages && offsetof(ThreadCache, lists) == 0);
     FreeList &l = tc->list_at(slot & ~(kMaxSpanPages - 1));
+    int32_t room = l.room - 1;  // after the push
+    if (HPMM_UNLIKELY(room < 0)) {
+      free_full(p, tc, slot / kMaxSpanPages);  // a tail call: nothing follows it
+      return true;
+    }
     auto *w = reinterpret_cast<uintptr_t *>(static_cast<char *>(p) + l.canary_off);
     uintptr_t canary = reinterpret_cast<uintptr_t>(p) ^ cfg_.canary_key;
     void *head = l.head;
@@ -213,8 +247,42 @@ class Allocator {
     *w = canary;  // for 8-byte objects the link written below replaces it
     *static_cast<void **>(p) = head;
     l.head = p;
-    if (HPMM_UNLIKELY(--l.room < 0)) overflow(tc, slot / kMaxSpanPages);
+    l.room = room;
     return true;
+  }
+
+  // p starts a small object of class cls and tc's list has no room: tc is not attached (the
+  // hook gives the cache to use, or the object goes to its central list), or the list is full
+  // (p goes on it and the list overflows).
+  __attribute__((noinline)) void free_full(void *p, ThreadCache *tc, uint32_t cls) {
+    if (HPMM_UNLIKELY(!tc->attached)) {
+      tc = adopt(tc);
+      if (tc == nullptr) return free_to_central(p, cls);
+    }
+    FreeList &l = tc->lists[cls];
+    auto *w = reinterpret_cast<uintptr_t *>(static_cast<char *>(p) + l.canary_off);
+    uintptr_t canary = reinterpret_cast<uintptr_t>(p) ^ cfg_.canary_key;
+    if (HPMM_UNLIKELY(*w == canary || l.head == p)) double_free_found();
+    *w = canary;
+    if (HPMM_UNLIKELY(tc->push(p, cls))) overflow(tc, cls);
+  }
+
+  // The attached cache to use in place of tc, which is not attached: the hook's, or nullptr.
+  __attribute__((noinline, cold)) ThreadCache *adopt(ThreadCache *tc) {
+    ThreadCache *r = attach_hook_ != nullptr ? attach_hook_(tc) : nullptr;
+    HPMM_CHECK(r == nullptr || r->attached, "the attach hook gave a cache that is not attached");
+    return r;
+  }
+
+  // A small object p of class cls (its start checked) straight to its central list.
+  void free_to_central(void *p, uint32_t cls) {
+    if (cls > 1) {
+      uintptr_t *w = static_cast<uintptr_t *>(p);
+      uintptr_t canary = reinterpret_cast<uintptr_t>(p) ^ cfg_.canary_key;
+      HPMM_CHECK(w[1] != canary, "double free of a small object");
+      w[1] = canary;
+    }
+    central(cls).insert_one(p);
   }
 
  public:
@@ -381,13 +449,7 @@ class Allocator {
     uint32_t cls = entry_class(e);
     if (cls != 0) {
       check_small(p, entry_slot(e));
-      if (cls > 1) {
-        uintptr_t *w = static_cast<uintptr_t *>(p);
-        uintptr_t canary = reinterpret_cast<uintptr_t>(p) ^ cfg_.canary_key;
-        HPMM_CHECK(w[1] != canary, "double free of a small object");
-        w[1] = canary;
-      }
-      central(cls).insert_one(p);
+      free_to_central(p, cls);
       return true;
     }
     return free_large(p, e);
@@ -419,6 +481,7 @@ class Allocator {
   // most one_way_length for a one-way list, whose bound is then capped there).
   __attribute__((noinline)) void *refill(uint32_t cls, ThreadCache *tc) {
     void *h, *t;
+    if (tc != nullptr && HPMM_UNLIKELY(!tc->attached)) tc = adopt(tc);
     if (tc == nullptr) return central(cls).remove_range(&h, &t, 1) != 0 ? h : nullptr;
     uint32_t max_length = tc->bounds[cls].max_length;
     uint32_t batch = kSizeClasses[cls].batch;
@@ -448,6 +511,7 @@ class Allocator {
   // (merged up to a batch for classes up to CentralFreeList::kMergeMaxSize) for the allocating
   // side.
   __attribute__((noinline)) void overflow(ThreadCache *tc, uint32_t cls) {
+    HPMM_ASSERT(tc->attached);
     ListBound &b = tc->bounds[cls];
     uint32_t batch = kSizeClasses[cls].batch;
     uint32_t cap = ThreadCache::one_way_length(cls);
@@ -469,6 +533,7 @@ class Allocator {
   // A one-way list's bound: capped at cap (one_way_length), or growing towards it.
   void bound_one_way(ThreadCache *tc, uint32_t cls, uint32_t cap) {
     uint32_t max_length = tc->bounds[cls].max_length;
+    if (max_length == cap) return;  // the steady state: no call to grow
     if (max_length > cap) {
       tc->set_max_length(cls, cap);
     } else {
@@ -515,20 +580,33 @@ class Allocator {
   __attribute__((noinline, cold)) void bind(uint32_t c) {
     LockGuard g(bind_lock_);
     if (bound_[c].load(std::memory_order_relaxed) != 0) return;
-    auto *cl =
-        new (reinterpret_cast<CentralFreeList<Os> *>(central_mem_) + c) CentralFreeList<Os>();
+    auto *cl = new (central_at(c)) CentralFreeList<Os>();
     cl->init(c, &heap_);
     bound_[c].store(1, std::memory_order_release);
   }
 
+  // Cache lines: free()'s fast path reads cfg_.canary_key and the page map's hot window on every
+  // call, from every thread; the page heap's lock word and counters and the central lists' locks
+  // are written by whichever thread takes them.  So none of these shares a line with another:
+  // heap_ starts a line (PageMap keeps its window on a line of its own), and each central list
+  // has whole lines (kCentralStride).  With them packed, prodcons's consumer missed on canary_key
+  // at each span the producer took (the page heap lock was on its line), and neighbouring
+  // classes' lists, used by the two threads at once, shared lines.
+  static constexpr size_t kLine = 64;
+  static constexpr size_t kCentralStride =
+      (sizeof(CentralFreeList<Os>) + kLine - 1) / kLine * kLine;
+  CentralFreeList<Os> *central_at(uint32_t c) {
+    return reinterpret_cast<CentralFreeList<Os> *>(central_mem_ + size_t{c} * kCentralStride);
+  }
+
   AllocatorConfig cfg_;
-  PageHeap<Os> heap_;
+  alignas(kLine) PageHeap<Os> heap_;
   // Storage of the central lists (index = class; 0 unused), written only by bind.
-  alignas(
-      CentralFreeList<Os>) unsigned char central_mem_[sizeof(CentralFreeList<Os>) * kNumClasses];
+  alignas(kLine) unsigned char central_mem_[kCentralStride * kNumClasses];
   std::atomic<uint8_t> bound_[kNumClasses] = {};
   SpinLock bind_lock_;
   SpinLock reg_lock_;
+  AttachHook attach_hook_ = nullptr;  // set once, before any thread's first free
   ThreadCache *caches_ = nullptr;
   uint64_t ncaches_ = 0;
 };

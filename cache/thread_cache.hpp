@@ -29,8 +29,15 @@
 // 0 <= length(c) <= max_length outside a call; |streak| <= kOneWayStreak;
 // lists[c].canary_off == (size > 8 ? 8 : 0); capacity == sum(max_length * size) <= max_bytes;
 // bit c of bounded == (max_length(c) > 0); each list is acyclic.
+// Storage: the caller's (Allocator::create_cache's metadata block; attach_cache for others).  A
+// cache not attached to an allocator is empty with every max_length 0 and is not in the
+// registry: malloc finds every list empty and free finds no room, so both take a slow path, which
+// never writes into it (the allocator's hook gives an attached cache, or the call goes to the
+// central lists).  So one such cache, constexpr-constructed in read-only data, serves every
+// thread of the shim that has no cache of its own (a thread's TLS pointer starts there).
 // Synchronisation: only the owning thread touches a ThreadCache, except the statistics reader,
-// which reads head/room/max_length racily (plain aligned loads; the numbers are advisory).
+// which reads head/room/max_length racily (plain aligned loads; the numbers are advisory), and
+// the registry links, which attach/detach write under the allocator's registry lock.
 #pragma once
 
 #include <array>
@@ -52,12 +59,15 @@ struct FreeList {
 };
 static_assert(sizeof(FreeList) == 16);
 
+// 4 bytes a list (read by the slow paths only).
 struct ListBound {
-  uint32_t max_length = 0;
-  uint32_t overages = 0;
-  // Consecutive slow-path events of one kind: > 0 refills, < 0 overflows (saturating).
-  int32_t streak = 0;
+  uint16_t max_length = 0;  // <= ThreadCache::kMaxListLength
+  uint8_t overages = 0;     // <= ThreadCache::kMaxOverages + 1
+  // Consecutive slow-path events of one kind: > 0 refills, < 0 overflows (saturating at
+  // +-kOneWayStreak).
+  int8_t streak = 0;
 };
+static_assert(sizeof(ListBound) == 4);
 
 // Byte offset of size n's list in a ThreadCache (lists[] is its first member), n <= 1024: the
 // fast path's size-class lookup, one load.
@@ -71,19 +81,29 @@ struct ThreadCache {
   static constexpr uint32_t kMaxListLength = 8192;
   static constexpr uint32_t kMaxOverages = 3;
   static constexpr int32_t kOneWayStreak = 8;
+  static_assert(kMaxListLength <= UINT16_MAX && kMaxOverages < UINT8_MAX && kOneWayStreak < 128);
   static constexpr uint64_t kOneWayBytes = 16 * 1024;
 
-  // The bound of a one-way list of class c: kOneWayBytes of objects, at least 1, at most a batch.
-  static uint32_t one_way_length(uint32_t c) {
-    uint64_t m = kOneWayBytes / kSizeClasses[c].size;
-    return m < 1 ? 1 : m > kSizeClasses[c].batch ? kSizeClasses[c].batch : static_cast<uint32_t>(m);
-  }
+  // The bound of a one-way list of class c: kOneWayBytes of objects, at least 1, at most a batch
+  // (a table: the slow paths ask on every refill and overflow, and a divide is slow).
+  static uint32_t one_way_length(uint32_t c) { return kOneWayLength[c]; }
+  static constexpr auto kOneWayLength = [] {
+    std::array<uint16_t, kNumClasses> t{};
+    for (int c = 1; c < kNumClasses; ++c) {
+      uint64_t m = kOneWayBytes / kSizeClasses[c].size;
+      t[c] = static_cast<uint16_t>(m < 1                       ? 1
+                                   : m > kSizeClasses[c].batch ? kSizeClasses[c].batch
+                                                               : m);
+    }
+    return t;
+  }();
   // Notes a refill (dir > 0) or an overflow (dir < 0) of list c; true when the list is one-way:
   // its last kOneWayStreak slow-path events were all of this kind.
   bool note(uint32_t c, int32_t dir) {
-    int32_t &s = bounds[c].streak;
+    int32_t s = bounds[c].streak;
     if ((s ^ dir) < 0) s = 0;
     if (s != dir * kOneWayStreak) s += dir;
+    bounds[c].streak = static_cast<int8_t>(s);
     return s == dir * kOneWayStreak;
   }
 
@@ -95,8 +115,12 @@ struct ThreadCache {
   uint64_t bounded[2] = {};     // bit c: max_length of list c > 0
   ThreadCache *prev = nullptr;  // the allocator's registry (its lock)
   ThreadCache *next = nullptr;
+  // In the allocator's registry (Allocator::create_cache or attach_cache).  A cache that is not
+  // has max_length 0 on every list, so each call reaches a slow path, which leaves it alone.
+  bool attached = false;
 
-  explicit ThreadCache(uint64_t max_bytes_) : max_bytes(max_bytes_) {
+  // constexpr: the shim's detached cache is read-only data.
+  constexpr explicit ThreadCache(uint64_t max_bytes_ = 0) : max_bytes(max_bytes_) {
     for (uint32_t c = 0; c < kNumClasses; ++c)
       lists[c].canary_off = kSizeClasses[c].size > 8 ? 8 : 0;
   }
@@ -148,14 +172,28 @@ struct ThreadCache {
     l.room -= static_cast<int32_t>(n);
   }
 
+  // The object k links after p (k of them exist).  Four links a round: the chase itself cannot
+  // go faster, but the loop's count and test are paid once per four (a one-way list gives back
+  // runs of up to a batch, 64 objects, this way at each overflow).
+  static void *skip(void *p, uint32_t k) {
+    for (; k >= 4; k -= 4) {
+      p = *static_cast<void **>(p);
+      p = *static_cast<void **>(p);
+      p = *static_cast<void **>(p);
+      p = *static_cast<void **>(p);
+    }
+    for (; k > 0; --k) p = *static_cast<void **>(p);
+    return p;
+  }
+
   // Unlinks the first n objects of list c (n <= length); returns their count, *head and *tail.
   uint32_t pop_range(uint32_t c, uint32_t n, void **head, void **tail) {
     FreeList &l = lists[c];
     uint32_t len = length(c);
     if (n > len) n = len;
     if (n == 0) return 0;
-    void *h = l.head, *t = h;
-    for (uint32_t i = 1; i < n; ++i) t = *static_cast<void **>(t);
+    void *h = l.head;
+    void *t = skip(h, n - 1);
     l.head = *static_cast<void **>(t);
     l.room += static_cast<int32_t>(n);
     *head = h;
@@ -167,10 +205,11 @@ struct ThreadCache {
   // length(c) - m objects if that is positive, and keeps capacity <= max_bytes.
   void set_max_length(uint32_t c, uint32_t m) {
     ListBound &b = bounds[c];
+    HPMM_ASSERT(m <= kMaxListLength);
     lists[c].room += static_cast<int32_t>(m) - static_cast<int32_t>(b.max_length);
     capacity = capacity + uint64_t{m} * kSizeClasses[c].size -
                uint64_t{b.max_length} * kSizeClasses[c].size;
-    b.max_length = m;
+    b.max_length = static_cast<uint16_t>(m);
     if (m > 0) {
       bounded[c / 64] |= uint64_t{1} << (c % 64);
     } else {

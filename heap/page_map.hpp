@@ -131,9 +131,12 @@ class PageMap {
   // under the page heap lock, before hot_bytes_ is published (release); a reader loads hot_bytes_
   // first (acquire), so it either sees 0 (an empty window: no address matches) or sees the leaf
   // and start too; it needs no null test.
-  std::atomic<uint64_t *> hot_leaf_{nullptr};
+  // On a cache line of their own (every free() reads them; the page heap's counters, written
+  // at every span, would otherwise share it).
+  alignas(64) std::atomic<uint64_t *> hot_leaf_{nullptr};
   std::atomic<uint64_t> hot_start_{0};
   std::atomic<uint64_t> hot_bytes_{0};
+  char pad_[64 - 3 * sizeof(uint64_t)] = {};
 };
 
 }  // namespace hpmm

@@ -22,7 +22,9 @@ EnvConfig g_env;
 BackingChoice g_backing;
 std::atomic<uint64_t> g_foreign_frees{0};
 
-__thread ThreadCache *t_cache __attribute__((tls_model("initial-exec"))) = nullptr;
+constexpr ThreadCache kDetached{};  // read-only data: a write into it would fault
+constinit __thread ThreadCache *t_cache __attribute__((tls_model("initial-exec"))) =
+    const_cast<ThreadCache *>(&kDetached);
 __thread bool t_exiting __attribute__((tls_model("initial-exec"))) = false;
 
 namespace {
@@ -69,10 +71,15 @@ void configure(bool construct) {
 }
 
 void on_thread_exit(void *p) {
-  auto *tc = static_cast<ThreadCache *>(p);
-  t_cache = nullptr;
   t_exiting = true;
-  heap().destroy_cache(tc);
+  t_cache = const_cast<ThreadCache *>(&kDetached);
+  heap().destroy_cache(static_cast<ThreadCache *>(p));
+}
+
+// The allocator's hook for a slow path given kDetached (a thread's first free, or a call past
+// its exit destructor, which gets nullptr: the central lists).
+ThreadCache *attach_hook(ThreadCache *) {
+  return cache_slow();
 }
 
 // fork() and hugetlb pages.  A private hugetlb page shared by a parent and its child needs a
@@ -126,7 +133,7 @@ void fork_parent() {
 }
 void fork_child() {
   if (!ready()) return;
-  heap().after_fork_child(t_cache);
+  heap().after_fork_child(t_cache->attached ? t_cache : nullptr);
   // Free hugetlb pages are replaced too when none is live (the child did not inherit them
   // either: a free one the heap still counts as backed would fault at its first use).
   if (heap().page_heap().hugetlb_pages() == 0) return;
@@ -162,6 +169,7 @@ void init_slow() {
   int expected = kNone;
   if (g_state.compare_exchange_strong(expected, kInitializing, std::memory_order_acquire)) {
     configure(true);
+    heap().set_attach_hook(attach_hook);
     pthread_key_create(&g_key, on_thread_exit);  // no allocation: glibc's keys are static
     g_state.store(kReady, std::memory_order_release);
     return;

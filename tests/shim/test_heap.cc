@@ -54,3 +54,21 @@ Test(heap, release_after_the_delay_on_the_next_call, .timeout = 60) {
   shimtest::RunResult r = shimtest::run({shimtest::prog("idle_release"), "200"}, opt);
   shimtest::expect_ok(r, "idle_release: ok", "idle_release 200");
 }
+
+// A thread whose first call is a free gets a cache; frees and mallocs in a key destructor after
+// the allocator's (the cache given back) leave nothing behind in it.
+Test(heap, frees_first_and_after_the_cache_is_gone, .timeout = 60) {
+  run_prog_ok("late_frees", {"40"});
+}
+
+// The library dlopen()ed into a running process with a second thread (not preloaded): it loads,
+// its static TLS is at most 16 bytes (one pointer and a flag: glibc's spare static TLS, about
+// 2 KiB, is shared by every library loaded later), and its malloc and free work from both
+// threads.  A libhpmm bound: other mallocs may have more TLS.
+Test(heap, loads_with_dlopen_with_16_bytes_of_tls, .timeout = 60) {
+  shimtest::RunOptions opt;
+  opt.preload = false;
+  shimtest::RunResult r =
+      shimtest::run({shimtest::prog("dlopen_lib"), shimtest::preload_lib(), "16"}, opt);
+  shimtest::expect_ok(r, "dlopen_lib: ok", "dlopen_lib");
+}
