@@ -102,11 +102,14 @@ SO_BASE_SRCS := $(filter-out pal/%_libhugetlbfs.cc,$(BASE_SRCS))
 # of RSS) into every C program it is preloaded into.
 $(BUILD)/pic/%.o: CXXFLAGS += -fno-exceptions
 # shim/exports.map lists the only symbols it exports (the malloc family, new/delete, hpmm_*).
+# -Bsymbolic-functions: its own calls among those (realloc -> malloc, free) bind inside it, so a
+# dlopen(RTLD_LOCAL) of it (whose symbols are not the process's) stays one heap; preloaded or
+# linked, they are the process's anyway.
 SO_EXPORTS := $(wildcard shim/exports.map)
 comma := ,
 $(LIB_SO): $(call pic,$(SO_BASE_SRCS) $(HEAP_SRCS) $(SHIM_SRCS)) $(SO_EXPORTS)
 	@mkdir -p $(@D)
-	$(CXX) $(CXXFLAGS) $(OPT) -shared -Wl,-soname,libhpmm.so -Wl,-z,now $(SO_EXPORTS:%=-Wl$(comma)--version-script=%) -o $@ $(filter %.o,$^) -Wl,--as-needed $(LDLIBS)
+	$(CXX) $(CXXFLAGS) $(OPT) -shared -Wl,-soname,libhpmm.so -Wl,-z,now -Wl,-Bsymbolic-functions $(SO_EXPORTS:%=-Wl$(comma)--version-script=%) -o $@ $(filter %.o,$^) -Wl,--as-needed $(LDLIBS)
 
 $(SIM_BIN): $(call obj,cli/main.cc) $(LIB_CLI) $(LIB_SIM) $(LIB_BASE)
 	@mkdir -p $(@D)

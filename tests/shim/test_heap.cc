@@ -63,8 +63,9 @@ Test(heap, frees_first_and_after_the_cache_is_gone, .timeout = 60) {
 
 // The library dlopen()ed into a running process with a second thread (not preloaded): it loads,
 // its static TLS is at most 16 bytes (one pointer and a flag: glibc's spare static TLS, about
-// 2 KiB, is shared by every library loaded later), and its malloc and free work from both
-// threads.  A libhpmm bound: other mallocs may have more TLS.
+// 2 KiB, is shared by every library loaded later), and its malloc, calloc, realloc and free
+// work from both threads (realloc's own calls stay in the library).  A libhpmm bound: other
+// mallocs may have more TLS.
 Test(heap, loads_with_dlopen_with_16_bytes_of_tls, .timeout = 60) {
   shimtest::RunOptions opt;
   opt.preload = false;

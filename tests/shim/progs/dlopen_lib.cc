@@ -10,9 +10,11 @@
 // (RTLD_NOW), checks that it loads, that its TLS segment (PT_TLS, found with dl_iterate_phdr) is
 // at most MAX_TLS_BYTES when that is given, and then uses the library's own malloc and free
 // (found with dlsym, so the process's malloc is untouched) from the main thread and from a
-// thread that existed before the dlopen: blocks of 1 B .. 64 KiB, patterned and checked before
-// every free, half of main's freed by the other thread.  (Not realloc: loaded RTLD_LOCAL, the
-// library's own calls to malloc and free bind to the process's.)
+// thread that existed before the dlopen: blocks of 1 B .. 64 KiB from malloc and calloc, every
+// third one moved by realloc to another size (its old bytes checked there), patterned and checked
+// before every free, half of main's freed by the other thread.  realloc and calloc call the
+// library's own malloc and free, which must bind inside the library (it is linked
+// -Bsymbolic-functions): loaded RTLD_LOCAL, its symbols are not the process's.
 #include <dlfcn.h>
 #include <link.h>
 #include <pthread.h>
@@ -27,8 +29,12 @@ namespace {
 
 using MallocFn = void *(*)(size_t);
 using FreeFn = void (*)(void *);
+using CallocFn = void *(*)(size_t, size_t);
+using ReallocFn = void *(*)(void *, size_t);
 MallocFn g_malloc;
 FreeFn g_free;
+CallocFn g_calloc;
+ReallocFn g_realloc;
 
 struct Block {
   void *p;
@@ -43,9 +49,24 @@ std::vector<Block> make_blocks(uint64_t seed) {
   std::vector<Block> v;
   for (size_t i = 0; i < kBlocks; ++i) {
     size_t n = 1 + (i % 10 == 0 ? rng.below(65536) : rng.below(1024));
-    void *p = g_malloc(n);
-    PROG_CHECK(p != nullptr, "the loaded malloc(%zu) returned NULL", n);
+    void *p = i % 2 == 0 ? g_malloc(n) : g_calloc(1, n);
+    PROG_CHECK(p != nullptr, "the loaded malloc/calloc(%zu) returned NULL", n);
+    if (i % 2 != 0)
+      for (size_t j = 0; j < n; ++j)
+        PROG_CHECK(static_cast<unsigned char *>(p)[j] == 0, "calloc(1, %zu): byte %zu not zero",
+                   n, j);
     prog::fill(p, n);
+    if (i % 3 == 0) {  // moved (or resized in place) by the library's realloc
+      const size_t m = 1 + rng.below(i % 10 == 0 ? 131072 : 2048);
+      const uint64_t seed = prog::seed_of(p, n);
+      void *q = g_realloc(p, m);
+      PROG_CHECK(q != nullptr, "the loaded realloc(%p, %zu) returned NULL", p, m);
+      const size_t bad = prog::first_bad(q, n, seed, m < n ? m : n);
+      PROG_CHECK(bad == SIZE_MAX, "realloc %zu -> %zu lost byte %zu", n, m, bad);
+      p = q;
+      n = m;
+      prog::fill(p, n);
+    }
     v.push_back({p, n});
   }
   return v;
@@ -110,8 +131,11 @@ int main(int argc, char **argv) {
              static_cast<unsigned long long>(q.tls_bytes), max_tls);
   g_malloc = reinterpret_cast<MallocFn>(dlsym(h, "malloc"));
   g_free = reinterpret_cast<FreeFn>(dlsym(h, "free"));
-  PROG_CHECK(g_malloc != nullptr && g_free != nullptr, "%s does not define malloc and free",
-             argv[1]);
+  g_calloc = reinterpret_cast<CallocFn>(dlsym(h, "calloc"));
+  g_realloc = reinterpret_cast<ReallocFn>(dlsym(h, "realloc"));
+  PROG_CHECK(g_malloc != nullptr && g_free != nullptr && g_calloc != nullptr &&
+                 g_realloc != nullptr,
+             "%s does not define malloc, free, calloc and realloc", argv[1]);
 
   g_from_main = make_blocks(1);
   pthread_mutex_lock(&g_mu);
