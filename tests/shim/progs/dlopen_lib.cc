@@ -53,8 +53,8 @@ std::vector<Block> make_blocks(uint64_t seed) {
     PROG_CHECK(p != nullptr, "the loaded malloc/calloc(%zu) returned NULL", n);
     if (i % 2 != 0)
       for (size_t j = 0; j < n; ++j)
-        PROG_CHECK(static_cast<unsigned char *>(p)[j] == 0, "calloc(1, %zu): byte %zu not zero",
-                   n, j);
+        PROG_CHECK(static_cast<unsigned char *>(p)[j] == 0, "calloc(1, %zu): byte %zu not zero", n,
+                   j);
     prog::fill(p, n);
     if (i % 3 == 0) {  // moved (or resized in place) by the library's realloc
       const size_t m = 1 + rng.below(i % 10 == 0 ? 131072 : 2048);
@@ -133,9 +133,9 @@ int main(int argc, char **argv) {
   g_free = reinterpret_cast<FreeFn>(dlsym(h, "free"));
   g_calloc = reinterpret_cast<CallocFn>(dlsym(h, "calloc"));
   g_realloc = reinterpret_cast<ReallocFn>(dlsym(h, "realloc"));
-  PROG_CHECK(g_malloc != nullptr && g_free != nullptr && g_calloc != nullptr &&
-                 g_realloc != nullptr,
-             "%s does not define malloc, free, calloc and realloc", argv[1]);
+  PROG_CHECK(
+      g_malloc != nullptr && g_free != nullptr && g_calloc != nullptr && g_realloc != nullptr,
+      "%s does not define malloc, free, calloc and realloc", argv[1]);
 
   g_from_main = make_blocks(1);
   pthread_mutex_lock(&g_mu);
