@@ -66,6 +66,20 @@ class StampReplacement {
   }
   void on_fill(uint32_t set, uint32_t way) { stamp_[uint64_t{set} * ways_ + way] = ++clock_; }
   void on_invalidate(uint32_t set, uint32_t way) { stamp_[uint64_t{set} * ways_ + way] = 0; }
+  // victim(set) and on_fill(set, it) in one step: the way a fill takes.  kWays: the set's way
+  // count when the caller knows it at compile time (== ways_), 0 when not.
+  template <uint32_t kWays = 0>
+  [[gnu::always_inline]] uint32_t take(uint32_t set) {
+    HPMM_ASSERT(kWays == 0 || kWays == ways_);
+    uint64_t *s = &stamp_[uint64_t{set} * (kWays ? kWays : ways_)];
+    uint32_t way;
+    if constexpr (kWays != 0)
+      way = first_min<kWays>(s);
+    else
+      way = victim(set);
+    s[way] = ++clock_;
+    return way;
+  }
   struct Hot {
     uint64_t *stamp;  // stamp_.data()
     uint64_t clock;   // clock_
