@@ -102,9 +102,10 @@ struct TlbGeometry {
       if (lanes > 4) m |= match_lo4(b, 4, lo) << 4;
       if (lanes > 8) m |= match_lo4(b, 8, lo) << 8;
       if (lanes > 12) m |= match_lo4(b, 12, lo) << 12;
+      const uint32_t *const his = b + lanes;
       for (m &= mask16; m != 0; m &= m - 1) {
         const uint32_t way = static_cast<uint32_t>(std::countr_zero(m));
-        if (b[lanes + way] == hi) return int64_t{set} * ways + way;
+        if (his[way] == hi) return int64_t{set} * ways + way;
       }
       return -1;
     }
@@ -151,6 +152,11 @@ class TlbArray {
   uint32_t sets() const { return sets_; }
   uint32_t ways() const { return ways_; }
   HPMM_INLINE uint32_t set_of(uint64_t vpn) const { return g_.set_of(vpn); }
+  // set_of() when the set count is a power of two.
+  HPMM_INLINE uint32_t set_pow2(uint64_t vpn) const {
+    HPMM_ASSERT(g_.index.pow2());
+    return g_.index.masked(vpn);
+  }
 
   // The slot holding tag in set, or -1.  Does not touch the replacement state.
   HPMM_INLINE int64_t find(uint32_t set, uint64_t tag) const { return g_.find(set, tag); }
@@ -231,13 +237,14 @@ class TlbArray {
       if (way == ways) way = policy_.victim(set);
       policy_.on_fill(set, way);
     }
+    // The way's three words (pointers: indexes as 32-bit sums would be widened each time).
+    uint32_t *const lo = b + way, *const hi = lo + lanes, *const d = hi + lanes;
     // A valid key's high half is never all ones (keys are below 2^48).
-    *evicted = {b[lanes + way] != kInvalidHalf, uint64_t{b[lanes + way]} << 32 | b[way],
-                b[2 * lanes + way]};
-    b[way] = static_cast<uint32_t>(tag);
-    b[lanes + way] = static_cast<uint32_t>(tag >> 32);
-    b[2 * lanes + way] = data;
-    return b + 2 * lanes + way;
+    *evicted = {*hi != kInvalidHalf, uint64_t{*hi} << 32 | *lo, *d};
+    *lo = static_cast<uint32_t>(tag);
+    *hi = static_cast<uint32_t>(tag >> 32);
+    *d = data;
+    return d;
   }
 
   // Removes tag from set if present; returns whether it was.

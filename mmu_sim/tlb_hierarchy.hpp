@@ -52,7 +52,8 @@ class TlbHierarchy {
       sizes_[count_++] = s;
     }
     if (c.l2.present()) l2_.emplace(c.l2, c.seed + 7);
-    one_line_ = count_ == 1 && sizes_[0] == PageSize::k4K && order_[0]->probe().fast();
+    one_line_ = count_ == 1 && sizes_[0] == PageSize::k4K && order_[0]->probe().fast() &&
+                (!l2_ || is_pow2(c.l2.sets));
     if (count_ > 0) held0_ = held_[index_of(sizes_[0])].data();
   }
 
@@ -104,27 +105,13 @@ class TlbHierarchy {
 
   // Removes the translations of the page at va, of size s, resident in frame, from every level;
   // returns how many entries were removed.  Searches only the levels held() names.
-  uint32_t shootdown(uint64_t va, PageSize s, uint32_t frame) {
-    const uint64_t vpn = va >> shift_of(s);
-    TlbArray<R> &a = *l1_[index_of(s)];
+  HPMM_INLINE uint32_t shootdown(uint64_t va, PageSize s, uint32_t frame) {
     HPMM_ASSERT(frame < held_[index_of(s)].size());
-    uint8_t &h = held_[index_of(s)][frame];
-    uint32_t n = 0;
-    if (h & kInL1) {
-      n += a.invalidate(a.set_of(vpn), vpn);
-    } else {
-      HPMM_ASSERT(a.find(a.set_of(vpn), vpn) < 0);
+    if (HPMM_LIKELY(held_[index_of(s)][frame] == 0)) {  // most victims: no level to search
+      HPMM_ASSERT(!cached(va, s));
+      return 0;
     }
-    if (l2_) {
-      if (h & kInL2) {
-        n += l2_->invalidate(l2_->set_of(vpn), l2_tag(vpn, s));
-      } else {
-        HPMM_ASSERT(l2_->find(l2_->set_of(vpn), l2_tag(vpn, s)) < 0);
-      }
-    }
-    HPMM_ASSERT(n == static_cast<uint32_t>(std::popcount(unsigned{h})));  // the page was there
-    h = 0;
-    return n;
+    return shootdown_held(va, s, frame);
   }
 
   // The levels holding a translation to frame of size s (file comment): kInL1 | kInL2 bits.
@@ -177,14 +164,15 @@ class TlbHierarchy {
   // The usual machine, one_line_: one page size, 4 KiB, whose L1 has the usual shape
   // (TlbArray::Probe::fast(): power-of-two sets, 4 ways, a set one 64-byte line).  The miss path
   // then has no loop over sizes, the vpn is the L1 tag, every L2 entry is of that size (its
-  // held() bits are held0_'s), and the L1's geometry is constants.
+  // held() bits are held0_'s), the L1's geometry is constants, and the L2's set count (if any) is
+  // a power of two.
   HPMM_INLINE uint32_t *probe_l2_line(uint64_t vpn) {
     TlbArray<L2Policy> &l2 = *l2_;
-    const uint32_t set = l2.set_of(vpn);
+    const uint32_t set = l2.set_pow2(vpn);
     const int64_t slot = l2.lookup(set, vpn << 2 | index_of(PageSize::k4K));
     if (slot < 0) return nullptr;
     const uint32_t data = *l2.entry(set, slot);
-    return fill_l1_line(vpn, data);
+    return fill_l1_line(vpn, data, held0_);
   }
   HPMM_INLINE uint32_t *fill_line(uint64_t vpn, uint32_t data) {
     uint8_t *const held = held0_;
@@ -192,19 +180,50 @@ class TlbHierarchy {
     if (l2_) {
       typename TlbArray<L2Policy>::Evicted ev;
       TlbArray<L2Policy> &l2 = *l2_;
-      l2.place(l2.set_of(vpn), vpn << 2 | index_of(PageSize::k4K), data, &ev);
+      l2.place(l2.set_pow2(vpn), vpn << 2 | index_of(PageSize::k4K), data, &ev);
       if (ev.any) dropped(held, ev.data, kInL2);
       added(held, data, kInL2);
     }
-    return fill_l1_line(vpn, data);
+    return fill_l1_line(vpn, data, held);
   }
-  HPMM_INLINE uint32_t *fill_l1_line(uint64_t vpn, uint32_t data) {
+  // held: held0_ (a local: the member would be reloaded after every store to held()).
+  HPMM_INLINE uint32_t *fill_l1_line(uint64_t vpn, uint32_t data, uint8_t *held) {
     TlbArray<R> &a = *order_[0];
     typename TlbArray<R>::Evicted ev;
     uint32_t *d = a.template place<true>(a.probe().set_small(vpn), vpn, data, &ev);
-    if (ev.any) dropped(held0_, ev.data, kInL1);
-    added(held0_, data, kInL1);
+    if (ev.any) dropped(held, ev.data, kInL1);
+    added(held, data, kInL1);
     return d;
+  }
+
+  // shootdown() of a page that some level holds.
+  [[gnu::noinline]] uint32_t shootdown_held(uint64_t va, PageSize s, uint32_t frame) {
+    const uint64_t vpn = va >> shift_of(s);
+    TlbArray<R> &a = *l1_[index_of(s)];
+    uint8_t &h = held_[index_of(s)][frame];
+    uint32_t n = 0;
+    if (h & kInL1) {
+      n += a.invalidate(a.set_of(vpn), vpn);
+    } else {
+      HPMM_ASSERT(a.find(a.set_of(vpn), vpn) < 0);
+    }
+    if (l2_) {
+      if (h & kInL2) {
+        n += l2_->invalidate(l2_->set_of(vpn), l2_tag(vpn, s));
+      } else {
+        HPMM_ASSERT(l2_->find(l2_->set_of(vpn), l2_tag(vpn, s)) < 0);
+      }
+    }
+    HPMM_ASSERT(n == static_cast<uint32_t>(std::popcount(unsigned{h})));  // the page was there
+    h = 0;
+    return n;
+  }
+  // Whether any level holds the page at va of size s (the debug check of held()).
+  bool cached(uint64_t va, PageSize s) const {
+    const uint64_t vpn = va >> shift_of(s);
+    const TlbArray<R> &a = *l1_[index_of(s)];
+    return a.find(a.set_of(vpn), vpn) >= 0 ||
+           (l2_ && l2_->find(l2_->set_of(vpn), l2_tag(vpn, s)) >= 0);
   }
 
   // The general paths: any sizes and shapes.

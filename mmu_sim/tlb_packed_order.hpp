@@ -115,7 +115,9 @@ class PackedOrderReplacement {
   // The order o after a fill of its victim (nibble 0): the other ways move down one position,
   // the victim becomes the most recent, and the invalid count drops by one if it was not 0.
   HPMM_INLINE uint64_t filled(uint64_t o) const {
-    const uint64_t dec = uint64_t{(o >> 60) != 0} << 60;
+    // Every way valid (the usual case once the set has filled): the count stays 0.
+    if (HPMM_LIKELY(o >> 60 == 0)) return o >> 4 | (o & 15) << top_;
+    const uint64_t dec = uint64_t{1} << 60;
     return ((o & ~body_) - dec) | (o & body_) >> 4 | (o & 15) << top_;
   }
   // 4 x the position of way in o: the lowest nibble of o ^ (way in every nibble) that is zero
