@@ -707,9 +707,13 @@ class MmuCore final : public MmuImpl {
   }
 
   // The page at base, of size size, was evicted from frame.
+  // The memo names an L1 entry of its page, so only a page that some level held can be the memo's.
   uint32_t shootdown(uint64_t base, PageSize size, uint32_t frame) {
-    if ((memo_page_ << 12 & ~(bytes_of(size).value - 1)) == base) memo_page_ = kNoMemo;
-    return tlb_.shootdown(base, size, frame);
+    const uint32_t n = tlb_.shootdown(base, size, frame);
+    const bool memo = (memo_page_ << 12 & ~(bytes_of(size).value - 1)) == base;
+    HPMM_ASSERT(n != 0 || !memo);
+    if (n != 0 && memo) memo_page_ = kNoMemo;
+    return n;
   }
 
   // Memo of the last translation (see the file comment): the 4 KiB page number of its address

@@ -102,9 +102,10 @@ struct TlbGeometry {
       if (lanes > 4) m |= match_lo4(b, 4, lo) << 4;
       if (lanes > 8) m |= match_lo4(b, 8, lo) << 8;
       if (lanes > 12) m |= match_lo4(b, 12, lo) << 12;
+      const uint32_t *const his = b + lanes;
       for (m &= mask16; m != 0; m &= m - 1) {
         const uint32_t way = static_cast<uint32_t>(std::countr_zero(m));
-        if (b[lanes + way] == hi) return int64_t{set} * ways + way;
+        if (his[way] == hi) return int64_t{set} * ways + way;
       }
       return -1;
     }
@@ -151,6 +152,11 @@ class TlbArray {
   uint32_t sets() const { return sets_; }
   uint32_t ways() const { return ways_; }
   HPMM_INLINE uint32_t set_of(uint64_t vpn) const { return g_.set_of(vpn); }
+  // set_of() when the set count is a power of two.
+  HPMM_INLINE uint32_t set_pow2(uint64_t vpn) const {
+    HPMM_ASSERT(g_.index.pow2());
+    return g_.index.masked(vpn);
+  }
 
   // The slot holding tag in set, or -1.  Does not touch the replacement state.
   HPMM_INLINE int64_t find(uint32_t set, uint64_t tag) const { return g_.find(set, tag); }
@@ -202,27 +208,43 @@ class TlbArray {
 
   // Places tag (absent from the set) with its data; returns the slot and what it replaced.
   int64_t fill(uint32_t set, uint64_t tag, uint32_t data, Evicted *evicted) {
+    Evicted ev;
+    const uint32_t *d = place(set, tag, data, &ev);
+    if (evicted) *evicted = ev;
+    return int64_t{set} * ways_ + (d - g_.block(set) - 2 * g_.lanes);
+  }
+  // fill(), returning the new entry's data word (valid while the array lives).  kLine: the array
+  // has the usual L1 shape (Probe::fast(): 4 ways, a set one 64-byte line), which the geometry
+  // then takes as constants.
+  template <bool kLine = false>
+  HPMM_INLINE uint32_t *place(uint32_t set, uint64_t tag, uint32_t data, Evicted *evicted) {
     HPMM_ASSERT(find(set, tag) < 0 && tag != kInvalidTag);
-    uint32_t *b = g_.block(set);
-    const uint32_t lanes = g_.lanes;
-    uint32_t way = ways_;
-    if constexpr (!R::kVictimPrefersInvalid) {
-      for (uint32_t w = 0; w < ways_; ++w)
-        if ((b[w] & b[lanes + w]) == kInvalidHalf) {
-          way = w;
-          break;
-        }
+    HPMM_ASSERT(!kLine || (g_.lanes == 4 && ways_ == 4 && g_.stride == 16));
+    const uint32_t lanes = kLine ? 4 : g_.lanes, ways = kLine ? 4 : ways_;
+    uint32_t *b = kLine ? g_.base + (uint64_t{set} << 4) : g_.block(set);
+    uint32_t way;
+    if constexpr (R::kVictimPrefersInvalid && requires { policy_.take(set); }) {
+      way = policy_.template take < kLine ? 4 : 0 > (set);  // the victim, an invalid way first
+    } else {
+      way = ways;
+      if constexpr (!R::kVictimPrefersInvalid) {
+        for (uint32_t w = 0; w < ways; ++w)
+          if ((b[w] & b[lanes + w]) == kInvalidHalf) {
+            way = w;
+            break;
+          }
+      }
+      if (way == ways) way = policy_.victim(set);
+      policy_.on_fill(set, way);
     }
-    if (way == ways_) way = policy_.victim(set);
-    if (evicted) {
-      const uint64_t old = g_.tag_at(set, way);
-      *evicted = {old != kInvalidTag, old, b[2 * lanes + way]};
-    }
-    b[way] = static_cast<uint32_t>(tag);
-    b[lanes + way] = static_cast<uint32_t>(tag >> 32);
-    b[2 * lanes + way] = data;
-    policy_.on_fill(set, way);
-    return int64_t{set} * ways_ + way;
+    // The way's three words (pointers: indexes as 32-bit sums would be widened each time).
+    uint32_t *const lo = b + way, *const hi = lo + lanes, *const d = hi + lanes;
+    // A valid key's high half is never all ones (keys are below 2^48).
+    *evicted = {*hi != kInvalidHalf, uint64_t{*hi} << 32 | *lo, *d};
+    *lo = static_cast<uint32_t>(tag);
+    *hi = static_cast<uint32_t>(tag >> 32);
+    *d = data;
+    return d;
   }
 
   // Removes tag from set if present; returns whether it was.

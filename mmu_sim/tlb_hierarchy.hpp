@@ -52,12 +52,17 @@ class TlbHierarchy {
       sizes_[count_++] = s;
     }
     if (c.l2.present()) l2_.emplace(c.l2, c.seed + 7);
+    one_line_ = count_ == 1 && sizes_[0] == PageSize::k4K && order_[0]->probe().fast() &&
+                (!l2_ || is_pow2(c.l2.sets));
+    if (count_ > 0) held0_ = held_[index_of(sizes_[0])].data();
   }
 
   TlbHierarchy(const TlbHierarchy &) = delete;  // order_ points into this object
   TlbHierarchy &operator=(const TlbHierarchy &) = delete;
 
   bool has_l2() const { return l2_.has_value(); }
+  // The usual machine (one 4 KiB size, its L1 of the usual shape): the miss path's short form.
+  bool one_line() const { return one_line_; }
   int size_count() const { return count_; }
   PageSize size(int i) const { return sizes_[i]; }
   TlbArray<R> &l1(PageSize s) { return *l1_[index_of(s)]; }
@@ -83,73 +88,30 @@ class TlbHierarchy {
   }
 
   // Probes the L2 for every size in use; on a hit fills the L1 and returns its data word there.
-  uint32_t *probe_l2_fill_l1(uint64_t va, PageSize *size) {
-    TlbArray<L2Policy> &l2 = *l2_;
-    for (int i = 0; i < count_; ++i) {
-      const PageSize s = sizes_[i];
-      const uint64_t vpn = va >> shift_of(s);
-      const uint32_t set = l2.set_of(vpn);
-      const int64_t slot = l2.lookup(set, l2_tag(vpn, s));
-      if (slot >= 0) {
-        *size = s;
-        TlbArray<R> &a = *l1_[index_of(s)];
-        const uint32_t s1 = a.set_of(vpn);
-        const uint32_t data = *l2.entry(set, slot);
-        typename TlbArray<R>::Evicted ev;
-        uint32_t *d = a.entry(s1, a.fill(s1, vpn, data, &ev));
-        uint8_t *held = held_[index_of(s)].data();
-        if (ev.any) dropped(held, ev.data, kInL1);
-        added(held, data, kInL1);
-        return d;
-      }
+  HPMM_INLINE uint32_t *probe_l2_fill_l1(uint64_t va, PageSize *size) {
+    if (HPMM_LIKELY(one_line_)) {
+      *size = PageSize::k4K;
+      return probe_l2_line(va >> 12);
     }
-    return nullptr;
+    return probe_l2_sizes(va, size);
   }
 
   // After a walk: fills the L2 (if any) and the L1; returns the L1 entry's data word.
   // The page is in no level (a walk follows an L1 and an L2 miss).
-  uint32_t *fill_from_walk(uint64_t va, PageSize s, uint32_t data) {
-    const uint64_t vpn = va >> shift_of(s);
-    uint8_t *held = held_[index_of(s)].data();
-    HPMM_ASSERT(held[data >> 1] == 0);
-    if (l2_) {
-      typename TlbArray<L2Policy>::Evicted ev;
-      l2_->fill(l2_->set_of(vpn), l2_tag(vpn, s), data, &ev);
-      if (ev.any) dropped(held_[ev.tag & 3].data(), ev.data, kInL2);
-      added(held, data, kInL2);
-    }
-    typename TlbArray<R>::Evicted ev;
-    TlbArray<R> &a = *l1_[index_of(s)];
-    const uint32_t set = a.set_of(vpn);
-    uint32_t *d = a.entry(set, a.fill(set, vpn, data, &ev));
-    if (ev.any) dropped(held, ev.data, kInL1);
-    added(held, data, kInL1);
-    return d;
+  HPMM_INLINE uint32_t *fill_from_walk(uint64_t va, PageSize s, uint32_t data) {
+    if (HPMM_LIKELY(one_line_)) return fill_line(va >> 12, data);
+    return fill_sizes(va, s, data);
   }
 
   // Removes the translations of the page at va, of size s, resident in frame, from every level;
   // returns how many entries were removed.  Searches only the levels held() names.
-  uint32_t shootdown(uint64_t va, PageSize s, uint32_t frame) {
-    const uint64_t vpn = va >> shift_of(s);
-    TlbArray<R> &a = *l1_[index_of(s)];
+  HPMM_INLINE uint32_t shootdown(uint64_t va, PageSize s, uint32_t frame) {
     HPMM_ASSERT(frame < held_[index_of(s)].size());
-    uint8_t &h = held_[index_of(s)][frame];
-    uint32_t n = 0;
-    if (h & kInL1) {
-      n += a.invalidate(a.set_of(vpn), vpn);
-    } else {
-      HPMM_ASSERT(a.find(a.set_of(vpn), vpn) < 0);
+    if (HPMM_LIKELY(held_[index_of(s)][frame] == 0)) {  // most victims: no level to search
+      HPMM_ASSERT(!cached(va, s));
+      return 0;
     }
-    if (l2_) {
-      if (h & kInL2) {
-        n += l2_->invalidate(l2_->set_of(vpn), l2_tag(vpn, s));
-      } else {
-        HPMM_ASSERT(l2_->find(l2_->set_of(vpn), l2_tag(vpn, s)) < 0);
-      }
-    }
-    HPMM_ASSERT(n == static_cast<uint32_t>(std::popcount(unsigned{h})));  // the page was there
-    h = 0;
-    return n;
+    return shootdown_held(va, s, frame);
   }
 
   // The levels holding a translation to frame of size s (file comment): kInL1 | kInL2 bits.
@@ -199,6 +161,111 @@ class TlbHierarchy {
     held[data >> 1] &= static_cast<uint8_t>(~bit);
   }
 
+  // The usual machine, one_line_: one page size, 4 KiB, whose L1 has the usual shape
+  // (TlbArray::Probe::fast(): power-of-two sets, 4 ways, a set one 64-byte line).  The miss path
+  // then has no loop over sizes, the vpn is the L1 tag, every L2 entry is of that size (its
+  // held() bits are held0_'s), the L1's geometry is constants, and the L2's set count (if any) is
+  // a power of two.
+  HPMM_INLINE uint32_t *probe_l2_line(uint64_t vpn) {
+    TlbArray<L2Policy> &l2 = *l2_;
+    const uint32_t set = l2.set_pow2(vpn);
+    const int64_t slot = l2.lookup(set, vpn << 2 | index_of(PageSize::k4K));
+    if (slot < 0) return nullptr;
+    const uint32_t data = *l2.entry(set, slot);
+    return fill_l1_line(vpn, data, held0_);
+  }
+  HPMM_INLINE uint32_t *fill_line(uint64_t vpn, uint32_t data) {
+    uint8_t *const held = held0_;
+    HPMM_ASSERT(held[data >> 1] == 0);
+    if (l2_) {
+      typename TlbArray<L2Policy>::Evicted ev;
+      TlbArray<L2Policy> &l2 = *l2_;
+      l2.place(l2.set_pow2(vpn), vpn << 2 | index_of(PageSize::k4K), data, &ev);
+      if (ev.any) dropped(held, ev.data, kInL2);
+      added(held, data, kInL2);
+    }
+    return fill_l1_line(vpn, data, held);
+  }
+  // held: held0_ (a local: the member would be reloaded after every store to held()).
+  HPMM_INLINE uint32_t *fill_l1_line(uint64_t vpn, uint32_t data, uint8_t *held) {
+    TlbArray<R> &a = *order_[0];
+    typename TlbArray<R>::Evicted ev;
+    uint32_t *d = a.template place<true>(a.probe().set_small(vpn), vpn, data, &ev);
+    if (ev.any) dropped(held, ev.data, kInL1);
+    added(held, data, kInL1);
+    return d;
+  }
+
+  // shootdown() of a page that some level holds.
+  [[gnu::noinline]] uint32_t shootdown_held(uint64_t va, PageSize s, uint32_t frame) {
+    const uint64_t vpn = va >> shift_of(s);
+    TlbArray<R> &a = *l1_[index_of(s)];
+    uint8_t &h = held_[index_of(s)][frame];
+    uint32_t n = 0;
+    if (h & kInL1) {
+      n += a.invalidate(a.set_of(vpn), vpn);
+    } else {
+      HPMM_ASSERT(a.find(a.set_of(vpn), vpn) < 0);
+    }
+    if (l2_) {
+      if (h & kInL2) {
+        n += l2_->invalidate(l2_->set_of(vpn), l2_tag(vpn, s));
+      } else {
+        HPMM_ASSERT(l2_->find(l2_->set_of(vpn), l2_tag(vpn, s)) < 0);
+      }
+    }
+    HPMM_ASSERT(n == static_cast<uint32_t>(std::popcount(unsigned{h})));  // the page was there
+    h = 0;
+    return n;
+  }
+  // Whether any level holds the page at va of size s (the debug check of held()).
+  bool cached(uint64_t va, PageSize s) const {
+    const uint64_t vpn = va >> shift_of(s);
+    const TlbArray<R> &a = *l1_[index_of(s)];
+    return a.find(a.set_of(vpn), vpn) >= 0 ||
+           (l2_ && l2_->find(l2_->set_of(vpn), l2_tag(vpn, s)) >= 0);
+  }
+
+  // The general paths: any sizes and shapes.
+  [[gnu::noinline]] uint32_t *probe_l2_sizes(uint64_t va, PageSize *size) {
+    TlbArray<L2Policy> &l2 = *l2_;
+    for (int i = 0; i < count_; ++i) {
+      const PageSize s = sizes_[i];
+      const uint64_t vpn = va >> shift_of(s);
+      const uint32_t set = l2.set_of(vpn);
+      const int64_t slot = l2.lookup(set, l2_tag(vpn, s));
+      if (slot >= 0) {
+        *size = s;
+        TlbArray<R> &a = *l1_[index_of(s)];
+        const uint32_t data = *l2.entry(set, slot);
+        typename TlbArray<R>::Evicted ev;
+        uint32_t *d = a.place(a.set_of(vpn), vpn, data, &ev);
+        uint8_t *held = held_[index_of(s)].data();
+        if (ev.any) dropped(held, ev.data, kInL1);
+        added(held, data, kInL1);
+        return d;
+      }
+    }
+    return nullptr;
+  }
+  [[gnu::noinline]] uint32_t *fill_sizes(uint64_t va, PageSize s, uint32_t data) {
+    const uint64_t vpn = va >> shift_of(s);
+    uint8_t *held = held_[index_of(s)].data();
+    HPMM_ASSERT(held[data >> 1] == 0);
+    if (l2_) {
+      typename TlbArray<L2Policy>::Evicted ev;
+      l2_->place(l2_->set_of(vpn), l2_tag(vpn, s), data, &ev);
+      if (ev.any) dropped(held_[ev.tag & 3].data(), ev.data, kInL2);
+      added(held, data, kInL2);
+    }
+    typename TlbArray<R>::Evicted ev;
+    TlbArray<R> &a = *l1_[index_of(s)];
+    uint32_t *d = a.place(a.set_of(vpn), vpn, data, &ev);
+    if (ev.any) dropped(held, ev.data, kInL1);
+    added(held, data, kInL1);
+    return d;
+  }
+
   PageSize sizes_[kPageSizeCount] = {};      // the sizes in use, in probe order
   TlbArray<R> *order_[kPageSizeCount] = {};  // order_[i] = the L1 array of sizes_[i]
   uint8_t shift_[kPageSizeCount] = {};       // shift_[i] = shift_of(sizes_[i])
@@ -206,6 +273,8 @@ class TlbHierarchy {
   std::optional<TlbArray<R>> l1_[kPageSizeCount];
   std::optional<TlbArray<L2Policy>> l2_;
   std::vector<uint8_t> held_[kPageSizeCount];  // held_[index_of(s)][f] = held(s, f)
+  bool one_line_ = false;                      // the usual machine (probe_l2_line)
+  uint8_t *held0_ = nullptr;                   // held_[index_of(sizes_[0])].data()
 };
 
 }  // namespace hpmm::sim

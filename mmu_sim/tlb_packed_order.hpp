@@ -35,6 +35,7 @@ class PackedOrderReplacement {
       : ways_(ways),
         top_(4 * (ways - 1)),
         ones_(ways > kMaxWays ? 0 : kOnes >> (64 - 4 * ways)),
+        body_(ones_ * 15),
         order_(ways > kMaxWays ? 0 : sets, initial(ways)),
         wide_(ways > kMaxWays ? sets : 0, ways, seed) {}
 
@@ -44,11 +45,20 @@ class PackedOrderReplacement {
       touch(set, way, 0);
     }
   }
+  // A fill takes the victim, the way in position 0: the order's body moves down one nibble.
   void on_fill(uint32_t set, uint32_t way) {
     if (HPMM_UNLIKELY(ones_ == 0)) return wide_.on_fill(set, way);
     HPMM_ASSERT(way == victim(set));
-    const uint64_t c = order_[set] >> 60;
-    touch(set, way, uint64_t{c != 0} << 60);
+    order_[set] = filled(order_[set]);
+  }
+  // victim(set) and on_fill(set, it) in one step: the way a fill takes (kWays: unused, the
+  // StampReplacement interface).
+  template <uint32_t kWays = 0>
+  [[gnu::always_inline]] uint32_t take(uint32_t set) {
+    if (HPMM_UNLIKELY(ones_ == 0)) return wide_.take(set);
+    const uint64_t o = order_[set];
+    order_[set] = filled(o);
+    return static_cast<uint32_t>(o & 15);
   }
   void on_invalidate(uint32_t set, uint32_t way) {
     if (HPMM_UNLIKELY(ones_ == 0)) return wide_.on_invalidate(set, way);
@@ -101,7 +111,15 @@ class PackedOrderReplacement {
     for (uint32_t i = 0; i < ways; ++i) o |= uint64_t{i} << (4 * i);
     return o;
   }
-  uint64_t body_mask() const { return ones_ * 15; }
+  uint64_t body_mask() const { return body_; }
+  // The order o after a fill of its victim (nibble 0): the other ways move down one position,
+  // the victim becomes the most recent, and the invalid count drops by one if it was not 0.
+  HPMM_INLINE uint64_t filled(uint64_t o) const {
+    // Every way valid (the usual case once the set has filled): the count stays 0.
+    if (HPMM_LIKELY(o >> 60 == 0)) return o >> 4 | (o & 15) << top_;
+    const uint64_t dec = uint64_t{1} << 60;
+    return ((o & ~body_) - dec) | (o & body_) >> 4 | (o & 15) << top_;
+  }
   // 4 x the position of way in o: the lowest nibble of o ^ (way in every nibble) that is zero
   // (the borrow trick flags every zero nibble, and above the lowest, maybe others: the lowest is
   // exact).  Nibbles past the ways are zero in the xor too, but lie above the way's.
@@ -126,6 +144,7 @@ class PackedOrderReplacement {
   uint32_t ways_;
   uint32_t top_;   // 4 * (ways - 1): the most recent position's bit
   uint64_t ones_;  // 1 in each of the ways' nibbles; 0: wide sets (wide_ holds the state)
+  uint64_t body_;  // ones_ * 15: the ways' nibbles
   std::vector<uint64_t> order_;
   StampReplacement<kTouchOnHit> wide_;  // sets of more than kMaxWays ways
 };

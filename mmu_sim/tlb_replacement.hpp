@@ -5,7 +5,9 @@
 // victim only when every way of the set is valid.  Each policy keeps per-set state of the form:
 //   lru, fifo:  stamp[set][way] = the array-wide clock when the way was last used (lru: filled or
 //               hit; fifo: filled), 0 when invalid; the victim is the first way with the smallest
-//               stamp.  Stamps of the valid ways of a set are distinct and >= 1.
+//               stamp.  Stamps of the valid ways of a set are distinct and >= 1.  The clock counts
+//               in steps of 16 (stamp % 16 == 0), so stamp | way orders the ways of a set of up to
+//               16 ways by (stamp, way) without a shift.
 //   plru:       tree pseudo-LRU over ways 0..ways-1 for any way count: internal node n splits its
 //               range [lo,hi) at mid = lo + (hi-lo+1)/2; bit[n] = 1 means "the victim is on the
 //               right"; a hit or fill of way w points every node on w's path away from w.  With
@@ -62,15 +64,31 @@ class StampReplacement {
   void on_hit(uint32_t set, uint32_t way) { on_hit_slot(uint64_t{set} * ways_ + way); }
   // on_hit(slot / ways, slot % ways): the array's slot indexes the stamps directly.
   void on_hit_slot(uint64_t slot) {
-    if constexpr (kTouchOnHit) stamp_[slot] = ++clock_;
+    if constexpr (kTouchOnHit) stamp_[slot] = clock_ += kStep;
   }
-  void on_fill(uint32_t set, uint32_t way) { stamp_[uint64_t{set} * ways_ + way] = ++clock_; }
+  void on_fill(uint32_t set, uint32_t way) {
+    stamp_[uint64_t{set} * ways_ + way] = clock_ += kStep;
+  }
   void on_invalidate(uint32_t set, uint32_t way) { stamp_[uint64_t{set} * ways_ + way] = 0; }
+  // victim(set) and on_fill(set, it) in one step: the way a fill takes.  kWays: the set's way
+  // count when the caller knows it at compile time (== ways_), 0 when not.
+  template <uint32_t kWays = 0>
+  [[gnu::always_inline]] uint32_t take(uint32_t set) {
+    HPMM_ASSERT(kWays == 0 || kWays == ways_);
+    uint64_t *s = &stamp_[uint64_t{set} * (kWays ? kWays : ways_)];
+    uint32_t way;
+    if constexpr (kWays != 0)
+      way = first_min<kWays>(s);
+    else
+      way = victim(set);
+    s[way] = clock_ += kStep;
+    return way;
+  }
   struct Hot {
     uint64_t *stamp;  // stamp_.data()
     uint64_t clock;   // clock_
     [[gnu::always_inline]] void hit(uint32_t, uint32_t, uint64_t slot) {
-      if constexpr (kTouchOnHit) stamp[slot] = ++clock;
+      if constexpr (kTouchOnHit) stamp[slot] = clock += kStep;
     }
   };
   Hot hot() { return {stamp_.data(), clock_}; }
@@ -100,23 +118,24 @@ class StampReplacement {
   }
   bool valid() const {
     for (uint64_t v : stamp_)
-      if (v > clock_) return false;
-    return clock_ < (uint64_t{1} << 60);  // first_min's keys
+      if (v > clock_ || v % kStep != 0) return false;
+    return clock_ % kStep == 0;
   }
 
  private:
-  // The first smallest of s[0 .. kN), kN <= 16: the smallest key stamp << 4 | way (keys are
-  // distinct, and order ties by way), a min of kN keys without a branch (stamps are in no useful
-  // order).  Stamps stay below 2^60 (valid(); 2^60 translations would take decades).
+  // The first smallest of s[0 .. kN), kN <= 16: the smallest key stamp | way (stamps are
+  // multiples of 16: keys are distinct, and order ties by way), a min of kN keys without a branch
+  // (stamps are in no useful order).  2^60 touches (decades) would wrap the clock.
   template <uint32_t kN>
   [[gnu::always_inline]] static uint32_t first_min(const uint64_t *s) {
-    static_assert(kN >= 1 && kN <= 16);
-    uint64_t best = s[0] << 4;
+    static_assert(kN >= 1 && kN <= kStep);
+    uint64_t best = s[0];
 #pragma GCC unroll 16
-    for (uint32_t w = 1; w < kN; ++w) best = std::min(best, s[w] << 4 | w);
-    return static_cast<uint32_t>(best & 15);
+    for (uint32_t w = 1; w < kN; ++w) best = std::min(best, s[w] | w);
+    return static_cast<uint32_t>(best % kStep);
   }
 
+  static constexpr uint64_t kStep = 16;  // the clock's step: room for a way number below it
   uint32_t ways_;
   uint64_t clock_ = 0;  // stamps are <= clock_
   std::vector<uint64_t> stamp_;
