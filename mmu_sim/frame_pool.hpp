@@ -55,6 +55,9 @@ class FramePool {
       : size_(size),
         bytes_(bytes_of(size).value),
         chunks_(bytes_ / kChunk),
+        shift_(shift_of(size)),
+        leaf_bits_(Pte::leaf(Pfn(0), size, Pte::kWritable).raw),
+        swapped_bits_(Pte::swapped_out(0, size).raw),
         table_(nframes, seed),
         meta_(nframes, Meta{nullptr, kNoSlot}),
         dirty_((uint64_t{nframes} + 63) / 64, 0),
@@ -84,6 +87,16 @@ class FramePool {
     }
   }
   uint64_t page_bytes() const { return bytes_; }
+  // The PTEs a fault and an eviction write: Pte::leaf(Pfn(frame), size_, Pte::kWritable) and
+  // Pte::swapped_out(slot, size_), built from their flag bits computed once (the frame field masked
+  // as Pte::set_frame_field masks it).
+  Pte leaf_pte(uint32_t frame) const {
+    return Pte(leaf_bits_ | ((uint64_t{frame} << shift_) & Pte::kFrameMask));
+  }
+  Pte swapped_pte(uint64_t slot) const {
+    HPMM_ASSERT(slot <= Pte::kMaxSwapSlot);
+    return Pte(swapped_bits_ | ((slot << Pte::kFrameShift) & Pte::kFrameMask));
+  }
 
   // Brings the page keyed key, whose PTE is *pte (not present), into a frame at time t; evicts a
   // victim first if no frame is free.  Leaves *pte present, clean, not yet accessed.
@@ -113,7 +126,7 @@ class FramePool {
         set_pending(r.frame, true);  // zero-filled when its data is first touched
       }
     }
-    *pte = Pte::leaf(Pfn(r.frame), size_, Pte::kWritable);
+    *pte = leaf_pte(r.frame);
     return r;
   }
 
@@ -196,7 +209,7 @@ class FramePool {
         if (!swap_.write(slot, {data(frame, 0, bytes_), bytes_})) io_failed_ = true;
       }
     }
-    defer(v, slot != kNoSlot ? Pte::swapped_out(slot, size_) : Pte{});
+    defer(v, slot != kNoSlot ? swapped_pte(slot) : Pte{});
     // meta_[frame] is the incoming page's as soon as evict returns (fault_in): no reset here.
     dirty_[frame / 64] &= ~(uint64_t{1} << (frame % 64));
     return dirty;
@@ -219,6 +232,8 @@ class FramePool {
   PageSize size_;
   uint64_t bytes_;   // page bytes
   uint64_t chunks_;  // 4 KiB chunks per frame
+  unsigned shift_;   // shift_of(size_): a frame's physical address is frame << shift_
+  uint64_t leaf_bits_, swapped_bits_;  // the flags of a present leaf and a swapped-out one
   FrameTable<P> table_;
   // Per frame: the PTE mapping it (null when free) and the swap slot holding a copy of its page
   // (kNoSlot if none), together so that an eviction touches one line.

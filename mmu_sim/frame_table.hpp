@@ -50,17 +50,7 @@ class FrameTable {
   // must not place a key that is already resident (the table does not look keys up).
   [[gnu::always_inline]] Placement place(uint64_t page_key, uint64_t t) {
     Placement p{0, false, 0};
-    if (!released_.empty()) {
-      std::pop_heap(released_.begin(), released_.end(), std::greater<uint32_t>());
-      p.frame = released_.back();
-      released_.pop_back();
-      ++used_;
-      in_use_[p.frame / 64] |= uint64_t{1} << (p.frame % 64);
-    } else if (fresh_ < n_) {
-      p.frame = fresh_++;
-      ++used_;
-      in_use_[p.frame / 64] |= uint64_t{1} << (p.frame % 64);
-    } else {  // the victim's frame stays in use
+    if (HPMM_LIKELY(used_ == n_)) {  // every frame full: no released and no fresh frame
       // A policy with replace() does victim() and on_fill() in one step.
       if constexpr (kReplaces)
         p.frame = policy_.replace(page_key, t);
@@ -76,6 +66,18 @@ class FrameTable {
       owner_[p.frame] = page_key;
       if constexpr (!kReplaces) policy_.on_fill(p.frame, page_key, t);
       return p;
+    }
+    if (!released_.empty()) {
+      std::pop_heap(released_.begin(), released_.end(), std::greater<uint32_t>());
+      p.frame = released_.back();
+      released_.pop_back();
+      ++used_;
+      in_use_[p.frame / 64] |= uint64_t{1} << (p.frame % 64);
+    } else {  // used_ < n_ with none released: fresh_ < n_
+      HPMM_ASSERT(fresh_ < n_);
+      p.frame = fresh_++;
+      ++used_;
+      in_use_[p.frame / 64] |= uint64_t{1} << (p.frame % 64);
     }
     owner_[p.frame] = page_key;
     policy_.on_fill(p.frame, page_key, t);

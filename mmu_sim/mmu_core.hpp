@@ -99,6 +99,8 @@ class MmuCore final : public MmuImpl {
     }
     s_.has_l2 = tlb_.has_l2();
     multi_size_ = tlb_.size_count() > 1;
+    size0_ = tlb_.size(0);
+    offset0_ = bytes_of(size0_).value - 1;
   }
 
   void run_batch(std::span<const Access> batch) override {
@@ -634,9 +636,9 @@ class MmuCore final : public MmuImpl {
   }
 
   Xlat walk(uint64_t va, bool write, uint64_t t) {
-    // One size in use: every address has it (no region lookup).
-    const PageSize size = multi_size_ ? regions_.size_at(VirtAddr(va)) : tlb_.size(0);
-    const uint64_t base = va & ~(bytes_of(size).value - 1);
+    // One size in use: every address has it (no region lookup), and its offset mask is kept.
+    const PageSize size = multi_size_ ? regions_.size_at(VirtAddr(va)) : size0_;
+    const uint64_t base = va & ~(multi_size_ ? bytes_of(size).value - 1 : offset0_);
     ++s_.l1_by_size[index_of(size)].misses;
     ++s_.walks;
     const WalkCaches::Walk w = pwc_.walk(VirtAddr(base), size);
@@ -729,6 +731,8 @@ class MmuCore final : public MmuImpl {
   const bool verify_;
   const bool touch_every_;
   bool multi_size_;
+  PageSize size0_;    // tlb_.size(0), the one size of a machine with one (walk)
+  uint64_t offset0_;  // bytes_of(size0_) - 1
   const uint64_t va_mask_;
   RegionMap regions_;
   TlbHierarchy<TR> tlb_;

@@ -60,8 +60,14 @@ class LruPolicy {
  private:
   // The frame kHintAhead - 1 places before x, the next victim (n if the list is shorter): its
   // links are fetched and it becomes the hint.
+  // With more than kHintAhead frames listed, x (the back or the frame before it) has
+  // kHintAhead - 1 frames before it: three loads with no test of the sentinel.
   void set_hint(uint32_t x) {
-    for (uint32_t i = 1; i < kHintAhead && x != n_; ++i) x = recency_.prev(x);
+    static_assert(kHintAhead == 4);
+    if (HPMM_LIKELY(recency_.size() > kHintAhead))
+      x = recency_.prev(recency_.prev(recency_.prev(x)));
+    else
+      for (uint32_t i = 1; i < kHintAhead && x != n_; ++i) x = recency_.prev(x);
     hint_ = x;
     recency_.prefetch(x);
   }
