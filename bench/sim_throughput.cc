@@ -12,7 +12,7 @@
 // Times are the thread's CPU time (the machine may be shared).  Writes no files.
 // Targets (issue): tlb-hit >= 300 M translations/s; fault >= 20 M accesses/s.  Where they stand
 // and what bounds them (callgrind, README's figures):
-//   tlb-hit  lru ~325 M/s, fifo ~375 and random ~380 reach it; plru ~285 does not (medians of 3,
+//   tlb-hit  lru ~335 M/s, fifo ~400 and random ~400 reach it; plru ~285 does not (medians of 3,
 //            load ~2).  callgrind: 51 (fifo, random), 58 (lru), 66 (plru) instructions per
 //            translation: the batch loop, the kind/page-cross test, the memo test, set index, one
 //            SSE2 compare of a set's 4 low tag halves (a set of the usual L1 is one 64-byte line:
@@ -24,17 +24,23 @@
 //            follows that chain more than the instruction count -- inlining the general set
 //            search into the loop's rare path cost lru ~20 %), lru's stamp store and plru's
 //            read-modify-write of the node bits.
-//   fault    ~11 M accesses/s, ~800 instructions per access with LRU pages: the TLB's probes, L2
-//            fill and victim (one packed order word per set) and L1 fill ~330 (a shootdown
-//            searches only the levels a per-frame byte says hold the victim: ~2 % of victims are
-//            still cached), the walk caches ~100 (straight-line for the usual 4 KiB walk), the
-//            fault itself ~250 (miss, evict, place -- an LRU/FIFO eviction is one list move --,
-//            the PTEs), the batch loop and the generator ~75; plus cache misses on the PTEs of
-//            1 Mi pages (8 MiB) and on the victim's per-frame records, which LRU scatters (fifo
-//            and clock evict frames in address order); LRU prefetches them 4 victims ahead.
-//            20 M/s (~150 cycles at ~3 instructions a cycle) needs ~475 instructions: one record
-//            per frame (owner, PTE pointer, swap slot, links), an inline single-size L2 probe and
-//            L1 victim, cheaper PTE construction on a fault.
+//   fault    ~16 M accesses/s, ~570 instructions per access with LRU pages (callgrind of `4
+//            fault-lru` minus `0 fault-lru`, over the 0.8 M measured accesses): the TLB ~150 (a
+//            one-size 4 KiB machine's miss path has no loop over sizes and the L1's geometry as
+//            constants; a fill takes victim and policy update in one step; a shootdown tests the
+//            frame's held-levels byte inline and searches only when a level holds the victim:
+//            ~2 % of victims are still cached), the walk caches ~95 (straight-line for the usual
+//            4 KiB walk; the 32-entry PDE cache misses on ~98 % of walks here, ~55 instructions
+//            each: hash lookup, unlink of the least recent, insert), the fault ~250 (miss()'s own
+//            lines ~100 with its register saves, the frame pool ~70, per-frame arrays ~33, the
+//            LRU list ~30, PTEs built from per-pool flag bits ~12), the batch loop and the
+//            generator ~70; plus cache misses on the PTEs of 1 Mi pages (8 MiB) and on the
+//            victim's per-frame records, which LRU scatters (fifo and clock evict frames in
+//            address order); LRU prefetches them 4 victims ahead.  20 M/s (~150 cycles at ~3
+//            instructions a cycle) needs ~450 instructions: one 32-byte record per frame (owner,
+//            PTE pointer, swap slot, links, dirty) instead of four arrays (~60-80), a PDE cache
+//            that does less per miss while staying an exact LRU, and a miss()/walk() without the
+//            register spills.
 #include <algorithm>
 #include <bit>
 #include <cstdio>
