@@ -213,7 +213,10 @@ class MmuCore final : public MmuImpl {
             }
             way = static_cast<unsigned>(std::countr_zero(rest));
           }
-          th.hit(set, way, uint64_t{set} * 4 + way);
+          if constexpr (requires { th.hit_4way(set, way); })  // plru: one store, no load
+            th.hit_4way(set, way);
+          else
+            th.hit(set, way, uint64_t{set} * 4 + way);
           memo_data = ln + 8 + way;
         } else {
           const uint64_t vpn = va >> shift;

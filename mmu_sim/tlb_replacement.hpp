@@ -27,8 +27,10 @@
 #pragma once
 
 #include <algorithm>
+#include <bit>
 #include <concepts>
 #include <cstdint>
+#include <cstring>
 #include <vector>
 
 #include "base/check.hpp"
@@ -144,12 +146,24 @@ class StampReplacement {
 using TlbLru = StampReplacement<true>;
 using TlbFifo = StampReplacement<false>;
 
-// Tree pseudo-LRU for any number of ways (a power of two gives the textbook tree).
+// Tree pseudo-LRU for any number of ways (a power of two gives the textbook tree).  Node n's bit
+// lives at bit pos(n) of the set's first word: pos(n) = n, except with 4 ways (the usual L1),
+// where the set's word is 8 bytes and node 0 (the root) is byte 3, node 1 (ways 0|1) byte 1, node
+// 2 (ways 2|3) byte 5, every other bit 0.  That layout makes a 4-way touch of way w one 32-bit
+// store with no load: bytes [w, w+4) of the set's word := 0x01000100 << 8w (little endian), which
+// writes exactly bytes 2w+1 and 2w+3 as 1 where they fall in [w, w+4) and the rest of the range
+// as 0:  w=0: byte 1 (node 1: victim way 1) and byte 3 (root: victim on the right) := 1;  w=1:
+// byte 1 := 0, byte 3 := 1;  w=2: byte 3 := 0, byte 5 (node 2: victim way 3) := 1;  w=3: bytes 3
+// and 5 := 0.  Bytes 0, 2, 4, 6 and 7 are only ever written 0 (hit_4way; also the masked touch).
 class TlbPlru {
   struct Path {
-    uint64_t mask = 0;  // the nodes on the way's path
+    uint64_t mask = 0;  // the bits of the nodes on the way's path (at their pos())
     uint64_t bits = 0;  // their values after a touch of the way
   };
+  static_assert(std::endian::native == std::endian::little, "hit_4way's byte layout");
+  static constexpr uint32_t kPos4[3] = {24, 8, 40};             // 4 ways: pos(node)
+  static constexpr uint64_t kBits4 = 0x0000'0100'0100'0100ull;  // 4 ways: the bits in use
+  static constexpr uint32_t kStore4 = 0x0100'0100u;  // 4 ways: a touch of way w stores this << 8w
 
  public:
   static constexpr bool kVictimPrefersInvalid = false;
@@ -162,8 +176,8 @@ class TlbPlru {
       for (uint32_t w = 0; w < ways; ++w) {
         uint64_t bits = 0;
         walk_path(w, [&](uint32_t node, bool right) {
-          path_[w].mask |= uint64_t{1} << node;
-          bits |= uint64_t{right} << node;
+          path_[w].mask |= uint64_t{1} << pos(node);
+          bits |= uint64_t{right} << pos(node);
         });
         path_[w].bits = bits;
       }
@@ -173,7 +187,7 @@ class TlbPlru {
   void on_fill(uint32_t set, uint32_t way) { touch(set, way); }
   void on_invalidate(uint32_t, uint32_t) {}
   // One word of node bits per set (ways <= 65) keeps the hit one masked store; else the
-  // general touch.
+  // general touch.  hit_4way: the same for an array the caller knows has 4 ways (one store).
   struct Hot {
     TlbPlru *self;
     uint64_t *bits;    // bits_.data()
@@ -185,11 +199,20 @@ class TlbPlru {
       }
       self->touch(set, way);
     }
+    [[gnu::always_inline]] void hit_4way(uint32_t set, uint32_t way) {
+      HPMM_ASSERT(self->ways_ == 4 && way < 4);
+      const uint32_t v = kStore4 << (8 * way);
+      std::memcpy(reinterpret_cast<unsigned char *>(bits + set) + way, &v, sizeof v);
+    }
   };
   Hot hot() { return {this, bits_.data(), words_ == 1 ? path_.data() : nullptr}; }
   void hot_out(const Hot &) {}
   uint32_t victim(uint32_t set) const {
     const uint64_t *b = &bits_[uint64_t{set} * words_];
+    if (ways_ == 4) {  // the root (byte 3) picks a half, its node (byte 1 or 5) the way
+      const uint64_t right = (b[0] >> kPos4[0]) & 1;
+      return static_cast<uint32_t>(2 * right + ((b[0] >> (right ? kPos4[2] : kPos4[1])) & 1));
+    }
     uint32_t lo = 0, hi = ways_, node = 0;
     while (hi - lo > 1) {
       uint32_t mid = lo + (hi - lo + 1) / 2;
@@ -204,10 +227,16 @@ class TlbPlru {
     return lo;
   }
   bool valid() const {
-    return words_ >= 1 && bits_.size() % words_ == 0 && (words_ != 1 || path_.size() == ways_);
+    if (words_ < 1 || bits_.size() % words_ != 0 || (words_ == 1 && path_.size() != ways_))
+      return false;
+    if (ways_ == 4)
+      for (uint64_t b : bits_)
+        if ((b & ~kBits4) != 0) return false;
+    return true;
   }
 
  private:
+  uint32_t pos(uint32_t node) const { return ways_ == 4 ? kPos4[node] : node; }
   void touch(uint32_t set, uint32_t way) {
     if (HPMM_LIKELY(words_ == 1)) {
       uint64_t &b = bits_[set];
