@@ -12,8 +12,8 @@
 // Times are the thread's CPU time (the machine may be shared).  Writes no files.
 // Targets (issue): tlb-hit >= 300 M translations/s; fault >= 20 M accesses/s.  Where they stand
 // and what bounds them (callgrind, README's figures):
-//   tlb-hit  lru ~335 M/s, fifo ~400 and random ~400 reach it; plru ~285 does not (medians of 3,
-//            load ~2).  callgrind: 51 (fifo, random), 58 (lru), 66 (plru) instructions per
+//   tlb-hit  lru ~335 M/s, plru ~325, fifo ~400 and random ~400 reach it (medians of 3, load
+//            ~2-6).  callgrind: 51 (fifo, random), 58 (lru, plru) instructions per
 //            translation: the batch loop, the kind/page-cross test, the memo test, set index, one
 //            SSE2 compare of a set's 4 low tag halves (a set of the usual L1 is one 64-byte line:
 //            low halves, high halves, 32-bit data) and a test of the candidate's high half, the TLB
@@ -23,7 +23,7 @@
 //            register pressure (values spill to the stack and are reloaded per access: wall time
 //            follows that chain more than the instruction count -- inlining the general set
 //            search into the loop's rare path cost lru ~20 %), lru's stamp store and plru's
-//            read-modify-write of the node bits.
+//            one 32-bit store of a 4-way set's tree bytes.
 //   fault    ~16 M accesses/s, ~570 instructions per access with LRU pages (callgrind of `4
 //            fault-lru` minus `0 fault-lru`, over the 0.8 M measured accesses): the TLB ~150 (a
 //            one-size 4 KiB machine's miss path has no loop over sizes and the L1's geometry as
