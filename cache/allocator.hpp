@@ -237,17 +237,14 @@ class Allocator {
       free_full(p, tc, slot / kMaxSpanPages);  // a tail call: nothing follows it
       return true;
     }
-    auto *w = reinterpret_cast<uintptr_t *>(static_cast<char *>(p) + l.canary_off);
-    uintptr_t canary = reinterpret_cast<uintptr_t>(p) ^ cfg_.canary_key;
     void *head = l.head;
-    if (HPMM_UNLIKELY(*w == canary || head == p)) {
-      double_free_found();  // does not return; a tail call, so the fast path needs no frame
+    if (HPMM_LIKELY(mark_freed(p, l, head))) {
+      *static_cast<void **>(p) = head;  // for 8-byte objects this link replaces the canary
+      l.head = p;
+      l.room = room;
       return true;
     }
-    *w = canary;  // for 8-byte objects the link written below replaces it
-    *static_cast<void **>(p) = head;
-    l.head = p;
-    l.room = room;
+    double_free_found();  // does not return; a tail call, so the fast path needs no frame
     return true;
   }
 
@@ -259,12 +256,22 @@ class Allocator {
       tc = adopt(tc);
       if (tc == nullptr) return free_to_central(p, cls);
     }
-    FreeList &l = tc->lists[cls];
+    const FreeList &l = tc->lists[cls];
+    if (HPMM_UNLIKELY(!mark_freed(p, l, l.head))) double_free_found();
+    if (HPMM_UNLIKELY(tc->push(p, cls))) overflow(tc, cls);
+  }
+
+  // The double-free test of both cache paths: p, about to go on list l (whose head is head),
+  // gets its canary (p ^ key, at l.canary_off) unless it already carries it or heads the list;
+  // then it returns false having written nothing.  The canary catches a second free of an object
+  // still in a cache or central list (the link at offset 0 overwrites it only in 8-byte objects,
+  // where the head test is all there is).
+  __attribute__((always_inline)) bool mark_freed(void *p, const FreeList &l, const void *head) {
     auto *w = reinterpret_cast<uintptr_t *>(static_cast<char *>(p) + l.canary_off);
     uintptr_t canary = reinterpret_cast<uintptr_t>(p) ^ cfg_.canary_key;
-    if (HPMM_UNLIKELY(*w == canary || l.head == p)) double_free_found();
+    if (*w == canary || head == p) return false;
     *w = canary;
-    if (HPMM_UNLIKELY(tc->push(p, cls))) overflow(tc, cls);
+    return true;
   }
 
   // The attached cache to use in place of tc, which is not attached: the hook's, or nullptr.
