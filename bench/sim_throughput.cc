@@ -43,6 +43,7 @@
 //            register spills.
 #include <algorithm>
 #include <bit>
+#include <cstddef>
 #include <cstdio>
 #include <cstdlib>
 #include <cstring>
@@ -103,17 +104,32 @@ class UniformSource final : public AccessSource {
         total_(total),
         state_(seed * 0x9E3779B97F4A7C15ull) {}
   // The generator's state in a local and the count fixed before the loop, so the loop is the
-  // xorshift and the store (the same stream as one access at a time).
+  // xorshift and the stores.  While a page number fits in 20 bits (pages a power of two, <= 2^20,
+  // as the fault runs' 1 Mi pages), one 64-bit step draws two accesses, one from each 32-bit half
+  // (half()): each half of a xorshift64 output is uniform, so every access is still uniform over
+  // the pages and the offsets.
   size_t next(std::span<Access> out) override {
     const size_t n = static_cast<size_t>(std::min<uint64_t>(out.size(), total_ - done_));
     uint64_t x = state_;
     Access *o = out.data();
-    if (mask_) {  // x mod pages: a mask for a power of two (the same value, no 64-bit division)
+    if (mask_ != 0 && mask_ < (uint64_t{1} << 20)) {
       const uint64_t m = mask_;
-      for (size_t i = 0; i < n; ++i) o[i] = draw_with(x, [m](uint64_t v) { return v & m; });
+      size_t i = 0;
+      for (; i + 2 <= n; i += 2) {
+        step(x);
+        half(o + i, x, m);
+        half(o + i + 1, x >> 32, m);
+      }
+      if (i < n) {
+        step(x);
+        half(o + i, x, m);
+      }
     } else {
       const uint64_t p = pages_;
-      for (size_t i = 0; i < n; ++i) o[i] = draw_with(x, [p](uint64_t v) { return v % p; });
+      for (size_t i = 0; i < n; ++i) {
+        step(x);
+        put(o + i, kBase + (mask_ ? x & mask_ : x % p) * 4096 + ((x >> 52) << 3), x >> 63);
+      }
     }
     state_ = x;
     done_ += n;
@@ -123,14 +139,22 @@ class UniformSource final : public AccessSource {
   std::string describe() const override { return "uniform"; }
 
  private:
-  // One step of the xorshift in x, then the access it draws; page_of maps the new x to a page.
-  template <class PageOf>
-  static Access draw_with(uint64_t &x, PageOf page_of) {
+  static void step(uint64_t &x) {
     x ^= x << 13;
     x ^= x >> 7;
     x ^= x << 17;
-    return {kBase + page_of(x) * 4096 + ((x >> 52) << 3), 8,
-            (x >> 63) ? AccessKind::kStore : AccessKind::kLoad};
+  }
+  // The access a 32-bit half h draws: page h mod 2^20 (masked to the pages), 8-byte offset from
+  // bits 20..28, a store when bit 31 is set.
+  static void half(Access *o, uint64_t h, uint64_t mask) {
+    put(o, kBase + (h & mask) * 4096 + ((h >> 17) & (511 << 3)), (h >> 31) & 1);
+  }
+  // An 8-byte access: two 8-byte stores (addr; size and kind, the padding zeroed).
+  static void put(Access *o, uint64_t addr, uint64_t store) {
+    static_assert(sizeof(Access) == 16 && offsetof(Access, size) == 8 &&
+                  offsetof(Access, kind) == 12 && std::endian::native == std::endian::little);
+    const uint64_t w[2] = {addr, 8 | store << 32};  // AccessKind::kStore == 1, kLoad == 0
+    std::memcpy(o, w, sizeof w);
   }
   static constexpr uint64_t kBase = 0x10000000000ull;
   uint64_t pages_, mask_, total_, done_ = 0, state_;  // mask_: pages - 1 for a power of two

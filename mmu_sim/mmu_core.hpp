@@ -160,6 +160,7 @@ class MmuCore final : public MmuImpl {
     uint64_t memo_page = memo_page_;
     uint32_t *memo_data = memo_entry(memo_ref_);
     typename TlbArray<TR>::Hot th = l1.hot();
+    const LeafNode *const leaves = leaf_nodes_.data();  // never reallocated
     uint64_t stores = 0, others = 0;
     // Before and after a call out of the hit path.
     auto out = [&] {
@@ -174,7 +175,7 @@ class MmuCore final : public MmuImpl {
     };
     const Access *const e = batch.data() + batch.size();
     for (const Access *a = batch.data(); a != e; ++a) {
-      if (kPf && a + kAhead < e) prefetch_pte(a[kAhead].addr);
+      if (kPf && a + kAhead < e) prefetch_leaf(leaves, a[kAhead].addr & va_mask);
       const uint32_t k = static_cast<uint32_t>(a->kind);
       const uint64_t va = a->addr & va_mask;
       if (HPMM_UNLIKELY(k > static_cast<uint32_t>(AccessKind::kStore) ||
@@ -623,10 +624,22 @@ class MmuCore final : public MmuImpl {
     return reinterpret_cast<uint32_t *>(static_cast<uintptr_t>(ref & ~uint64_t{3}));
   }
 
+  // An L1 miss.  The usual machine (TlbHierarchy::one_line(): one 4 KiB size, the L1 of the usual
+  // shape) takes miss_path<true>, in which the size, the pool, the page's offset mask and the TLB's
+  // fill path are constants; any other machine miss_path<false>.  The same counts either way.
   [[gnu::noinline]] Xlat miss(uint64_t va, bool write, uint64_t t) {
+    if (HPMM_LIKELY(tlb_.one_line())) return miss_path<true>(va, write, t);
+    return miss_general(va, write, t);
+  }
+  [[gnu::noinline]] Xlat miss_general(uint64_t va, bool write, uint64_t t) {
+    return miss_path<false>(va, write, t);
+  }
+
+  template <bool kLine>
+  HPMM_INLINE Xlat miss_path(uint64_t va, bool write, uint64_t t) {
     PageSize size;
     if (tlb_.has_l2()) {
-      uint32_t *d = tlb_.probe_l2_fill_l1(va, &size);
+      uint32_t *d = tlb_.template probe_l2_fill_l1<kLine>(va, &size);
       if (d != nullptr) {
         ++s_.l1_by_size[index_of(size)].misses;
         ++s_.l2.hits;
@@ -635,13 +648,19 @@ class MmuCore final : public MmuImpl {
       }
       ++s_.l2.misses;
     }
-    return walk(va, write, t);
+    return walk<kLine>(va, write, t);
   }
 
-  Xlat walk(uint64_t va, bool write, uint64_t t) {
-    // One size in use: every address has it (no region lookup), and its offset mask is kept.
-    const PageSize size = multi_size_ ? regions_.size_at(VirtAddr(va)) : size0_;
-    const uint64_t base = va & ~(multi_size_ ? bytes_of(size).value - 1 : offset0_);
+  template <bool kLine>
+  HPMM_INLINE Xlat walk(uint64_t va, bool write, uint64_t t) {
+    // One size in use: every address has it (no region lookup), and its offset mask is kept;
+    // kLine: that size is 4 KiB.
+    const PageSize size = kLine         ? PageSize::k4K
+                          : multi_size_ ? regions_.size_at(VirtAddr(va))
+                                        : size0_;
+    const uint64_t base = va & ~(kLine         ? uint64_t{4095}
+                                 : multi_size_ ? bytes_of(size).value - 1
+                                               : offset0_);
     ++s_.l1_by_size[index_of(size)].misses;
     ++s_.walks;
     const WalkCaches::Walk w = pwc_.walk(VirtAddr(base), size);
@@ -670,7 +689,8 @@ class MmuCore final : public MmuImpl {
     }
     pte->set_accessed(true);
     if (write) pool.mark_dirty(frame, pte);
-    uint32_t *d = tlb_.fill_from_walk(base, size, frame << 1 | uint32_t{pte->dirty()});
+    uint32_t *d =
+        tlb_.template fill_from_walk<kLine>(base, size, frame << 1 | uint32_t{pte->dirty()});
     remember(va, size, d);
     return {frame, size};
   }
@@ -695,8 +715,13 @@ class MmuCore final : public MmuImpl {
   // A hint for the walks ahead of a miss-heavy batch: fetch the PTE of a 4 KiB page whose
   // page-table node a walk has seen.  It changes no state but the host's caches.
   HPMM_INLINE void prefetch_pte(uint64_t addr) const {
-    const uint64_t va = addr & va_mask_, k = va >> 21;
-    const LeafNode &l = leaf_nodes_[k % kLeafNodes];
+    prefetch_leaf(leaf_nodes_.data(), addr & va_mask_);
+  }
+  // prefetch_pte of va (masked) with leaf_nodes_' array in hand (a batch loop's local).
+  struct LeafNode;
+  HPMM_INLINE static void prefetch_leaf(const LeafNode *nodes, uint64_t va) {
+    const uint64_t k = va >> 21;
+    const LeafNode &l = nodes[k % kLeafNodes];
     if (l.tag == k) __builtin_prefetch(l.first + ((va >> 12) & 511), 1);
   }
 

@@ -15,13 +15,19 @@
 //     recent: head_ -> next_[head_] -> ... -> prev_[head_], the least recent.  Unused entries sit
 //     at the cycle's least recent end, so the victim of any miss is prev_[head_] -- free while
 //     not full, the LRU tag after -- and filling it is making it the head: head_ = prev_[head_],
-//     a rotation of the cycle with no unlinking.  A hit moves its entry in front of head_.
+//     a rotation of the cycle with no unlinking.  A hit moves its entry in front of head_;
+//   - a counting filter answers most misses with no search: count_[h(t)] = the number of held
+//     tags t' with h(t') = h(t), h(t) = (t ^ t >> 10) mod 1024.  count_[h(tag)] == 0 proves tag
+//     absent; else the search decides.  Kept for every n, asked only for n > 16 (more than one
+//     group to search).  The PDE cache (32 entries) of a fault-heavy run misses on ~98 % of
+//     walks; with at most 32 of 1024 buckets used such a miss skips the search ~97 % of the time.
 // Invariants (valid()):
 //   1 <= n <= 64;  valid_ has only bits < n;  used = popcount(valid_)
 //   the cycle from head_ visits each of the n entries once, links agreeing both ways;
 //   its first `used` entries are exactly those of valid_, in recency order, the rest unused
 //   lo_[e] = (uint32_t)tag_[e] for held e, lo_[e] = 0 for e >= n (masked out by valid_)
 //   held tags are distinct
+//   count_[b] = |{held e : h(tag_[e]) = b}| for every b in [0, 1024)
 // Not thread-safe: one per simulated core.
 #pragma once
 
@@ -66,6 +72,8 @@ class SmallLruTagCache {
   [[gnu::always_inline]] void insert(uint64_t tag) {
     HPMM_ASSERT(!holds(tag));
     const uint32_t e = prev_[head_];
+    if (valid_ >> e & 1) --count_[bucket(tag_[e])];  // the least recent tag leaves
+    ++count_[bucket(tag)];
     tag_[e] = tag;
     lo_[e] = static_cast<uint32_t>(tag);
     valid_ |= uint64_t{1} << e;
@@ -116,7 +124,10 @@ class SmallLruTagCache {
       for (uint32_t b = a + 1; held && b < n_; ++b)
         if ((valid_ >> b & 1) && tag_[a] == tag_[b]) return false;
     }
-    return true;
+    std::array<uint8_t, kBuckets> want{};
+    for (uint32_t e = 0; e < n_; ++e)
+      if (valid_ >> e & 1) ++want[bucket(tag_[e])];
+    return want == count_;
   }
 
  private:
@@ -129,20 +140,30 @@ class SmallLruTagCache {
   [[gnu::always_inline]] uint64_t candidates(uint64_t tag) const {
     const __m128i t = _mm_set1_epi32(static_cast<int>(static_cast<uint32_t>(tag)));
     const __m128i *p = reinterpret_cast<const __m128i *>(lo_.data());
-    uint64_t m = 0;
-    for (uint32_t g = 0; g < groups_; ++g, p += 4) {
-      const __m128i a = _mm_packs_epi32(_mm_cmpeq_epi32(_mm_load_si128(p), t),
-                                        _mm_cmpeq_epi32(_mm_load_si128(p + 1), t));
-      const __m128i b = _mm_packs_epi32(_mm_cmpeq_epi32(_mm_load_si128(p + 2), t),
-                                        _mm_cmpeq_epi32(_mm_load_si128(p + 3), t));
-      m |= static_cast<uint64_t>(static_cast<uint32_t>(_mm_movemask_epi8(_mm_packs_epi16(a, b))))
-           << (16 * g);
-    }
+    uint64_t m = group(p, t);  // groups_ >= 1: the first group with no loop
+    for (uint32_t g = 1; g < groups_; ++g) m |= group(p + 4 * g, t) << (16 * g);
     return m & valid_;
+  }
+  // Bit i: lane i of the 16 at p holds t's low half.
+  [[gnu::always_inline]] static uint64_t group(const __m128i *p, __m128i t) {
+    const __m128i a = _mm_packs_epi32(_mm_cmpeq_epi32(_mm_load_si128(p), t),
+                                      _mm_cmpeq_epi32(_mm_load_si128(p + 1), t));
+    const __m128i b = _mm_packs_epi32(_mm_cmpeq_epi32(_mm_load_si128(p + 2), t),
+                                      _mm_cmpeq_epi32(_mm_load_si128(p + 3), t));
+    return static_cast<uint32_t>(_mm_movemask_epi8(_mm_packs_epi16(a, b)));
+  }
+
+  // The filter's bucket of tag (file comment).
+  static constexpr uint32_t kBuckets = 1024;
+  [[gnu::always_inline]] static uint32_t bucket(uint64_t tag) {
+    return static_cast<uint32_t>(tag ^ (tag >> 10)) & (kBuckets - 1);
   }
 
   // The entry holding tag, or -1.
   [[gnu::always_inline]] int find(uint64_t tag) const {
+    // No held tag in tag's bucket: absent.  Asked only where it saves more than it costs, above
+    // one group of 16 (a one-group search is about as cheap as the bucket's test).
+    if (groups_ > 1 && count_[bucket(tag)] == 0) return -1;
     for (uint64_t m = candidates(tag); m != 0; m &= m - 1) {
       const int e = std::countr_zero(m);
       if (tag_[static_cast<uint32_t>(e)] == tag) [[likely]]
@@ -175,6 +196,7 @@ class SmallLruTagCache {
   uint32_t groups_;                                   // lanes searched: 16 * groups_ >= n_
   uint32_t head_ = 0;                                 // the most recent entry
   std::array<uint8_t, kMaxEntries> next_{}, prev_{};  // toward less / more recent; a cycle
+  std::array<uint8_t, kBuckets> count_{};             // the filter: held tags per bucket (<= 64)
 };
 
 }  // namespace hpmm::sim

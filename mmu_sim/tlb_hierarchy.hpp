@@ -88,8 +88,11 @@ class TlbHierarchy {
   }
 
   // Probes the L2 for every size in use; on a hit fills the L1 and returns its data word there.
+  // kLine: the caller knows one_line() holds (its branch is then left out).
+  template <bool kLine = false>
   HPMM_INLINE uint32_t *probe_l2_fill_l1(uint64_t va, PageSize *size) {
-    if (HPMM_LIKELY(one_line_)) {
+    HPMM_ASSERT(!kLine || one_line_);
+    if (kLine || HPMM_LIKELY(one_line_)) {
       *size = PageSize::k4K;
       return probe_l2_line(va >> 12);
     }
@@ -97,9 +100,11 @@ class TlbHierarchy {
   }
 
   // After a walk: fills the L2 (if any) and the L1; returns the L1 entry's data word.
-  // The page is in no level (a walk follows an L1 and an L2 miss).
+  // The page is in no level (a walk follows an L1 and an L2 miss).  kLine: as probe_l2_fill_l1.
+  template <bool kLine = false>
   HPMM_INLINE uint32_t *fill_from_walk(uint64_t va, PageSize s, uint32_t data) {
-    if (HPMM_LIKELY(one_line_)) return fill_line(va >> 12, data);
+    HPMM_ASSERT(!kLine || one_line_);
+    if (kLine || HPMM_LIKELY(one_line_)) return fill_line(va >> 12, data);
     return fill_sizes(va, s, data);
   }
 
