@@ -2,9 +2,12 @@
 // replacement policy), the PTE that maps it, its swap slot, its bytes, and the swap store its
 // evicted pages go to.  The MMU keeps one pool per page size in use; pools are independent.
 //
+// Per frame, in the table's record of the frame (FrameTable<P, Meta>: owner key, pte, slot, dirty
+// in 32 bytes, one cache line), so that an eviction reads one line for the victim.
 // Invariants (valid()), for every frame f:
 //   table.in_use(f)  <=>  pte[f] != nullptr  <=>  pte[f]->present() && pte[f]->pfn(size) == f
 //   dirty[f] == pte[f]->dirty()  (every write of D goes through mark_dirty)
+//   free f: dirty[f] == false and slot[f] == kNoSlot
 //   slot[f] != kNoSlot  =>  the swap store holds a copy of the page as it was when it came in
 //                           (a page brought in by a major fault keeps its slot while clean; in
 //                           data mode the first write frees the slot, whose copy is now stale,
@@ -41,6 +44,15 @@ template <PageReplacementPolicy P, SwapStore S>
 class FramePool {
  public:
   static constexpr uint64_t kChunk = 4096;  // lazy zero-fill granularity
+  // Per frame: the PTE mapping it (null when free), the swap slot holding a copy of its page
+  // (kNoSlot if none) and the pool's copy of its PTE's dirty bit (read on eviction).
+  struct Meta {
+    Pte *pte = nullptr;
+    uint64_t slot = kNoSlot;
+    bool dirty = false;
+  };
+  using Table = FrameTable<P, Meta>;
+  static_assert(sizeof(typename Table::Record) == 32 && alignof(typename Table::Record) == 32);
   struct FaultIn {
     uint32_t frame;
     bool major;           // the page came back from its swap copy
@@ -59,30 +71,29 @@ class FramePool {
         leaf_bits_(Pte::leaf(Pfn(0), size, Pte::kWritable).raw),
         swapped_bits_(Pte::swapped_out(0, size).raw),
         table_(nframes, seed),
-        meta_(nframes, Meta{nullptr, kNoSlot}),
-        dirty_((uint64_t{nframes} + 63) / 64, 0),
         mem_(mem),
         pending_(S::kKeepsData ? (uint64_t{nframes} * chunks_ + 63) / 64 : 0, 0),
         swap_(std::move(swap)) {}
 
   PageSize size() const { return size_; }
-  FrameTable<P> &table() { return table_; }
-  const FrameTable<P> &table() const { return table_; }
+  Table &table() { return table_; }
+  const Table &table() const { return table_; }
   S &swap() { return swap_; }
   const S &swap() const { return swap_; }
   bool io_failed() const { return io_failed_; }
-  Pte *pte_of(uint32_t frame) const { return meta_[frame].pte; }
+  Pte *pte_of(uint32_t frame) const { return meta(frame).pte; }
   // Sets the dirty bit of the page in frame (in its PTE and in the pool's copy of it).
-  void mark_dirty(uint32_t frame) { mark_dirty(frame, meta_[frame].pte); }
-  // The same when the caller holds the PTE (a walk): no load of the frame's metadata.
+  void mark_dirty(uint32_t frame) { mark_dirty(frame, meta(frame).pte); }
+  // The same when the caller holds the PTE (a walk): no load of the PTE pointer.
   void mark_dirty(uint32_t frame, Pte *pte) {
-    HPMM_ASSERT(meta_[frame].pte == pte);
+    Meta &m = meta(frame);
+    HPMM_ASSERT(m.pte == pte);
     pte->set_dirty(true);
-    dirty_[frame / 64] |= uint64_t{1} << (frame % 64);
+    m.dirty = true;
     if constexpr (S::kKeepsData) {
-      if (meta_[frame].slot != kNoSlot) {  // the swap copy is stale now: free it for reuse
-        swap_.free(meta_[frame].slot);
-        meta_[frame].slot = kNoSlot;
+      if (m.slot != kNoSlot) {  // the swap copy is stale now: free it for reuse
+        swap_.free(m.slot);
+        m.slot = kNoSlot;
       }
     }
   }
@@ -104,16 +115,16 @@ class FramePool {
     FaultIn r{};
     r.major = pte->swapped();
     const uint64_t slot = r.major ? pte->swap_slot() : kNoSlot;
+    // place() prefetches the record of the next victim: its Meta too, read at that eviction.
     auto placed = table_.place(key, t);
     r.frame = placed.frame;
+    Meta &m = meta(r.frame);
     if (placed.evicted) {
       r.evicted = true;
       r.victim_key = placed.victim_key;
-      r.wrote_back = evict(placed.frame);
-      const uint32_t next = table_.next_victim_hint();
-      if (next < meta_.size()) __builtin_prefetch(&meta_[next]);  // read at the next eviction
+      r.wrote_back = evict(placed.frame, m);
     }
-    meta_[r.frame] = {pte, slot};
+    m = {pte, slot, false};
     if constexpr (S::kKeepsData) {
       if (r.major) {
         if (swap_.read(slot, {frame_bytes(r.frame), bytes_})) {
@@ -170,19 +181,27 @@ class FramePool {
     if (!table_.valid() || !swap_.valid()) return false;
     for (const Deferred &d : deferred_)
       if (d.pte) return false;  // checked between batches, when all are settled
-    for (uint32_t f = 0; f < meta_.size(); ++f) {
-      const Pte *p = meta_[f].pte;
+    for (uint32_t f = 0; f < table_.frames(); ++f) {
+      const Meta &m = meta(f);
+      const Pte *p = m.pte;
       if (table_.in_use(f) != (p != nullptr)) return false;
       if (p && (!p->present() || p->pfn(size_).value != f)) return false;
-      if (p && p->dirty() != is_dirty(f)) return false;
-      if (!p && (is_dirty(f) || meta_[f].slot != kNoSlot)) return false;
+      if (p && p->dirty() != m.dirty) return false;
+      if (!p && (m.dirty || m.slot != kNoSlot)) return false;
     }
     return true;
   }
 
  private:
   std::byte *frame_bytes(uint32_t frame) const { return mem_ + uint64_t{frame} * bytes_; }
-  bool is_dirty(uint32_t frame) const { return (dirty_[frame / 64] >> (frame % 64)) & 1; }
+  Meta &meta(uint32_t frame) {
+    HPMM_ASSERT(frame < table_.frames());
+    return table_.records()[frame].extra;
+  }
+  const Meta &meta(uint32_t frame) const {
+    HPMM_ASSERT(frame < table_.frames());
+    return table_.records()[frame].extra;
+  }
 
   static size_t deferred_slot(const Pte *pte) {
     return (reinterpret_cast<uintptr_t>(pte) / sizeof(Pte)) % kDeferred;
@@ -194,12 +213,12 @@ class FramePool {
     d = {pte, value};
   }
 
-  // Unmaps the page in frame for fault_in, which gives the frame its new page's metadata next;
-  // returns whether the page was written back.
-  bool evict(uint32_t frame) {
-    Pte *v = meta_[frame].pte;
-    uint64_t slot = meta_[frame].slot;
-    const bool dirty = is_dirty(frame);  // the pool's copy: no load of the victim's PTE
+  // Unmaps the page in frame, whose metadata is m, for fault_in, which gives m its new page's
+  // values next; returns whether the page was written back.
+  bool evict(uint32_t frame, const Meta &m) {
+    Pte *v = m.pte;
+    uint64_t slot = m.slot;
+    const bool dirty = m.dirty;  // the pool's copy: no load of the victim's PTE
     if (dirty) {
       if (slot == kNoSlot) {
         slot = swap_.allocate();
@@ -210,8 +229,7 @@ class FramePool {
       }
     }
     defer(v, slot != kNoSlot ? swapped_pte(slot) : Pte{});
-    // meta_[frame] is the incoming page's as soon as evict returns (fault_in): no reset here.
-    dirty_[frame / 64] &= ~(uint64_t{1} << (frame % 64));
+    // m is the incoming page's as soon as evict returns (fault_in): no reset here.
     return dirty;
   }
 
@@ -233,16 +251,8 @@ class FramePool {
   uint64_t bytes_;   // page bytes
   uint64_t chunks_;  // 4 KiB chunks per frame
   unsigned shift_;   // shift_of(size_): a frame's physical address is frame << shift_
-  uint64_t leaf_bits_, swapped_bits_;  // the flags of a present leaf and a swapped-out one
-  FrameTable<P> table_;
-  // Per frame: the PTE mapping it (null when free) and the swap slot holding a copy of its page
-  // (kNoSlot if none), together so that an eviction touches one line.
-  struct Meta {
-    Pte *pte;
-    uint64_t slot;
-  };
-  std::vector<Meta> meta_;
-  std::vector<uint64_t> dirty_;  // bit per frame == its PTE's dirty bit (read on eviction)
+  uint64_t leaf_bits_, swapped_bits_;        // the flags of a present leaf and a swapped-out one
+  Table table_;                              // the frames' owners and their Meta, one record each
   static constexpr uint32_t kDeferred = 16;  // a PTE's update waits ~16 evictions on average
   struct Deferred {
     Pte *pte = nullptr;  // null: no update pending in this entry
