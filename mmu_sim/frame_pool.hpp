@@ -53,11 +53,13 @@ class FramePool {
   };
   using Table = FrameTable<P, Meta>;
   static_assert(sizeof(typename Table::Record) == 32 && alignof(typename Table::Record) == 32);
+  // The flags are words, not bools: a struct of at most 16 bytes is kept packed in two registers
+  // after inlining, each flag a shift and a bit test to read (measured on walk()'s fault path).
   struct FaultIn {
     uint32_t frame;
-    bool major;           // the page came back from its swap copy
-    bool evicted;         // a resident page was evicted to make room
-    bool wrote_back;      // ... and it was dirty, so it was written to swap
+    uint32_t major;       // 1: the page came back from its swap copy
+    uint32_t evicted;     // 1: a resident page was evicted to make room
+    uint32_t wrote_back;  // 1: ... and it was dirty, so it was written to swap
     uint64_t victim_key;  // the evicted page's key (page base >> 12)
   };
 
@@ -113,17 +115,19 @@ class FramePool {
   // victim first if no frame is free.  Leaves *pte present, clean, not yet accessed.
   [[gnu::always_inline]] FaultIn fault_in(uint64_t key, Pte *pte, uint64_t t) {
     FaultIn r{};
-    r.major = pte->swapped();
-    const uint64_t slot = r.major ? pte->swap_slot() : kNoSlot;
     // place() prefetches the record of the next victim: its Meta too, read at that eviction.
     auto placed = table_.place(key, t);
     r.frame = placed.frame;
     Meta &m = meta(r.frame);
     if (placed.evicted) {
-      r.evicted = true;
+      r.evicted = 1;
       r.victim_key = placed.victim_key;
       r.wrote_back = evict(placed.frame, m);
     }
+    // *pte is read after the eviction (which writes only other PTEs: the victim's is present,
+    // this one is not, and the walk settled this one's pending update), not held across it.
+    r.major = pte->swapped();
+    const uint64_t slot = r.major ? pte->swap_slot() : kNoSlot;
     m = {pte, slot, false};
     if constexpr (S::kKeepsData) {
       if (r.major) {
@@ -163,7 +167,7 @@ class FramePool {
   // only be in its own entry, so a walk checks one entry, not all of them.
   // Invariant: deferred_[i].pte == nullptr or deferred_slot(deferred_[i].pte) == i.
   void settle(const Pte *pte) {
-    Deferred &d = deferred_[deferred_slot(pte)];
+    auto &d = deferred_of(pte);
     if (d.pte == pte) {
       *d.pte = d.value;
       d.pte = nullptr;
@@ -206,8 +210,15 @@ class FramePool {
   static size_t deferred_slot(const Pte *pte) {
     return (reinterpret_cast<uintptr_t>(pte) / sizeof(Pte)) % kDeferred;
   }
+  // deferred_[deferred_slot(pte)], its byte offset computed as one mask and one scale.
+  auto &deferred_of(const Pte *pte) {  // (Deferred is declared below)
+    static_assert(sizeof(Deferred) == 2 * sizeof(Pte) && (kDeferred & (kDeferred - 1)) == 0);
+    const uintptr_t off = (reinterpret_cast<uintptr_t>(pte) & ((kDeferred - 1) * sizeof(Pte))) * 2;
+    HPMM_ASSERT(off / sizeof(Deferred) == deferred_slot(pte));
+    return *reinterpret_cast<Deferred *>(reinterpret_cast<char *>(deferred_) + off);
+  }
   void defer(Pte *pte, Pte value) {
-    Deferred &d = deferred_[deferred_slot(pte)];
+    auto &d = deferred_of(pte);
     if (d.pte) *d.pte = d.value;  // an older update (another PTE, or this one: settled before)
     __builtin_prefetch(pte, 1);
     d = {pte, value};
