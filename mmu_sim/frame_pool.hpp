@@ -2,9 +2,12 @@
 // replacement policy), the PTE that maps it, its swap slot, its bytes, and the swap store its
 // evicted pages go to.  The MMU keeps one pool per page size in use; pools are independent.
 //
+// Per frame, in the table's record of the frame (FrameTable<P, Meta>: owner key, pte, slot, dirty
+// in 32 bytes, one cache line), so that an eviction reads one line for the victim.
 // Invariants (valid()), for every frame f:
 //   table.in_use(f)  <=>  pte[f] != nullptr  <=>  pte[f]->present() && pte[f]->pfn(size) == f
 //   dirty[f] == pte[f]->dirty()  (every write of D goes through mark_dirty)
+//   free f: dirty[f] == false and slot[f] == kNoSlot
 //   slot[f] != kNoSlot  =>  the swap store holds a copy of the page as it was when it came in
 //                           (a page brought in by a major fault keeps its slot while clean; in
 //                           data mode the first write frees the slot, whose copy is now stale,
@@ -41,11 +44,22 @@ template <PageReplacementPolicy P, SwapStore S>
 class FramePool {
  public:
   static constexpr uint64_t kChunk = 4096;  // lazy zero-fill granularity
+  // Per frame: the PTE mapping it (null when free), the swap slot holding a copy of its page
+  // (kNoSlot if none) and the pool's copy of its PTE's dirty bit (read on eviction).
+  struct Meta {
+    Pte *pte = nullptr;
+    uint64_t slot = kNoSlot;
+    bool dirty = false;
+  };
+  using Table = FrameTable<P, Meta>;
+  static_assert(sizeof(typename Table::Record) == 32 && alignof(typename Table::Record) == 32);
+  // The flags are words, not bools: a struct of at most 16 bytes is kept packed in two registers
+  // after inlining, each flag a shift and a bit test to read (measured on walk()'s fault path).
   struct FaultIn {
     uint32_t frame;
-    bool major;           // the page came back from its swap copy
-    bool evicted;         // a resident page was evicted to make room
-    bool wrote_back;      // ... and it was dirty, so it was written to swap
+    uint32_t major;       // 1: the page came back from its swap copy
+    uint32_t evicted;     // 1: a resident page was evicted to make room
+    uint32_t wrote_back;  // 1: ... and it was dirty, so it was written to swap
     uint64_t victim_key;  // the evicted page's key (page base >> 12)
   };
 
@@ -59,30 +73,29 @@ class FramePool {
         leaf_bits_(Pte::leaf(Pfn(0), size, Pte::kWritable).raw),
         swapped_bits_(Pte::swapped_out(0, size).raw),
         table_(nframes, seed),
-        meta_(nframes, Meta{nullptr, kNoSlot}),
-        dirty_((uint64_t{nframes} + 63) / 64, 0),
         mem_(mem),
         pending_(S::kKeepsData ? (uint64_t{nframes} * chunks_ + 63) / 64 : 0, 0),
         swap_(std::move(swap)) {}
 
   PageSize size() const { return size_; }
-  FrameTable<P> &table() { return table_; }
-  const FrameTable<P> &table() const { return table_; }
+  Table &table() { return table_; }
+  const Table &table() const { return table_; }
   S &swap() { return swap_; }
   const S &swap() const { return swap_; }
   bool io_failed() const { return io_failed_; }
-  Pte *pte_of(uint32_t frame) const { return meta_[frame].pte; }
+  Pte *pte_of(uint32_t frame) const { return meta(frame).pte; }
   // Sets the dirty bit of the page in frame (in its PTE and in the pool's copy of it).
-  void mark_dirty(uint32_t frame) { mark_dirty(frame, meta_[frame].pte); }
-  // The same when the caller holds the PTE (a walk): no load of the frame's metadata.
+  void mark_dirty(uint32_t frame) { mark_dirty(frame, meta(frame).pte); }
+  // The same when the caller holds the PTE (a walk): no load of the PTE pointer.
   void mark_dirty(uint32_t frame, Pte *pte) {
-    HPMM_ASSERT(meta_[frame].pte == pte);
+    Meta &m = meta(frame);
+    HPMM_ASSERT(m.pte == pte);
     pte->set_dirty(true);
-    dirty_[frame / 64] |= uint64_t{1} << (frame % 64);
+    m.dirty = true;
     if constexpr (S::kKeepsData) {
-      if (meta_[frame].slot != kNoSlot) {  // the swap copy is stale now: free it for reuse
-        swap_.free(meta_[frame].slot);
-        meta_[frame].slot = kNoSlot;
+      if (m.slot != kNoSlot) {  // the swap copy is stale now: free it for reuse
+        swap_.free(m.slot);
+        m.slot = kNoSlot;
       }
     }
   }
@@ -102,18 +115,20 @@ class FramePool {
   // victim first if no frame is free.  Leaves *pte present, clean, not yet accessed.
   [[gnu::always_inline]] FaultIn fault_in(uint64_t key, Pte *pte, uint64_t t) {
     FaultIn r{};
-    r.major = pte->swapped();
-    const uint64_t slot = r.major ? pte->swap_slot() : kNoSlot;
+    // place() prefetches the record of the next victim: its Meta too, read at that eviction.
     auto placed = table_.place(key, t);
     r.frame = placed.frame;
+    Meta &m = meta(r.frame);
     if (placed.evicted) {
-      r.evicted = true;
+      r.evicted = 1;
       r.victim_key = placed.victim_key;
-      r.wrote_back = evict(placed.frame);
-      const uint32_t next = table_.next_victim_hint();
-      if (next < meta_.size()) __builtin_prefetch(&meta_[next]);  // read at the next eviction
+      r.wrote_back = evict(placed.frame, m);
     }
-    meta_[r.frame] = {pte, slot};
+    // *pte is read after the eviction (which writes only other PTEs: the victim's is present,
+    // this one is not, and the walk settled this one's pending update), not held across it.
+    r.major = pte->swapped();
+    const uint64_t slot = r.major ? pte->swap_slot() : kNoSlot;
+    m = {pte, slot, false};
     if constexpr (S::kKeepsData) {
       if (r.major) {
         if (swap_.read(slot, {frame_bytes(r.frame), bytes_})) {
@@ -152,7 +167,7 @@ class FramePool {
   // only be in its own entry, so a walk checks one entry, not all of them.
   // Invariant: deferred_[i].pte == nullptr or deferred_slot(deferred_[i].pte) == i.
   void settle(const Pte *pte) {
-    Deferred &d = deferred_[deferred_slot(pte)];
+    auto &d = deferred_of(pte);
     if (d.pte == pte) {
       *d.pte = d.value;
       d.pte = nullptr;
@@ -170,36 +185,51 @@ class FramePool {
     if (!table_.valid() || !swap_.valid()) return false;
     for (const Deferred &d : deferred_)
       if (d.pte) return false;  // checked between batches, when all are settled
-    for (uint32_t f = 0; f < meta_.size(); ++f) {
-      const Pte *p = meta_[f].pte;
+    for (uint32_t f = 0; f < table_.frames(); ++f) {
+      const Meta &m = meta(f);
+      const Pte *p = m.pte;
       if (table_.in_use(f) != (p != nullptr)) return false;
       if (p && (!p->present() || p->pfn(size_).value != f)) return false;
-      if (p && p->dirty() != is_dirty(f)) return false;
-      if (!p && (is_dirty(f) || meta_[f].slot != kNoSlot)) return false;
+      if (p && p->dirty() != m.dirty) return false;
+      if (!p && (m.dirty || m.slot != kNoSlot)) return false;
     }
     return true;
   }
 
  private:
   std::byte *frame_bytes(uint32_t frame) const { return mem_ + uint64_t{frame} * bytes_; }
-  bool is_dirty(uint32_t frame) const { return (dirty_[frame / 64] >> (frame % 64)) & 1; }
+  Meta &meta(uint32_t frame) {
+    HPMM_ASSERT(frame < table_.frames());
+    return table_.records()[frame].extra;
+  }
+  const Meta &meta(uint32_t frame) const {
+    HPMM_ASSERT(frame < table_.frames());
+    return table_.records()[frame].extra;
+  }
 
   static size_t deferred_slot(const Pte *pte) {
     return (reinterpret_cast<uintptr_t>(pte) / sizeof(Pte)) % kDeferred;
   }
+  // deferred_[deferred_slot(pte)], its byte offset computed as one mask and one scale.
+  auto &deferred_of(const Pte *pte) {  // (Deferred is declared below)
+    static_assert(sizeof(Deferred) == 2 * sizeof(Pte) && (kDeferred & (kDeferred - 1)) == 0);
+    const uintptr_t off = (reinterpret_cast<uintptr_t>(pte) & ((kDeferred - 1) * sizeof(Pte))) * 2;
+    HPMM_ASSERT(off / sizeof(Deferred) == deferred_slot(pte));
+    return *reinterpret_cast<Deferred *>(reinterpret_cast<char *>(deferred_) + off);
+  }
   void defer(Pte *pte, Pte value) {
-    Deferred &d = deferred_[deferred_slot(pte)];
+    auto &d = deferred_of(pte);
     if (d.pte) *d.pte = d.value;  // an older update (another PTE, or this one: settled before)
     __builtin_prefetch(pte, 1);
     d = {pte, value};
   }
 
-  // Unmaps the page in frame for fault_in, which gives the frame its new page's metadata next;
-  // returns whether the page was written back.
-  bool evict(uint32_t frame) {
-    Pte *v = meta_[frame].pte;
-    uint64_t slot = meta_[frame].slot;
-    const bool dirty = is_dirty(frame);  // the pool's copy: no load of the victim's PTE
+  // Unmaps the page in frame, whose metadata is m, for fault_in, which gives m its new page's
+  // values next; returns whether the page was written back.
+  bool evict(uint32_t frame, const Meta &m) {
+    Pte *v = m.pte;
+    uint64_t slot = m.slot;
+    const bool dirty = m.dirty;  // the pool's copy: no load of the victim's PTE
     if (dirty) {
       if (slot == kNoSlot) {
         slot = swap_.allocate();
@@ -210,8 +240,7 @@ class FramePool {
       }
     }
     defer(v, slot != kNoSlot ? swapped_pte(slot) : Pte{});
-    // meta_[frame] is the incoming page's as soon as evict returns (fault_in): no reset here.
-    dirty_[frame / 64] &= ~(uint64_t{1} << (frame % 64));
+    // m is the incoming page's as soon as evict returns (fault_in): no reset here.
     return dirty;
   }
 
@@ -233,16 +262,8 @@ class FramePool {
   uint64_t bytes_;   // page bytes
   uint64_t chunks_;  // 4 KiB chunks per frame
   unsigned shift_;   // shift_of(size_): a frame's physical address is frame << shift_
-  uint64_t leaf_bits_, swapped_bits_;  // the flags of a present leaf and a swapped-out one
-  FrameTable<P> table_;
-  // Per frame: the PTE mapping it (null when free) and the swap slot holding a copy of its page
-  // (kNoSlot if none), together so that an eviction touches one line.
-  struct Meta {
-    Pte *pte;
-    uint64_t slot;
-  };
-  std::vector<Meta> meta_;
-  std::vector<uint64_t> dirty_;  // bit per frame == its PTE's dirty bit (read on eviction)
+  uint64_t leaf_bits_, swapped_bits_;        // the flags of a present leaf and a swapped-out one
+  Table table_;                              // the frames' owners and their Meta, one record each
   static constexpr uint32_t kDeferred = 16;  // a PTE's update waits ~16 evictions on average
   struct Deferred {
     Pte *pte = nullptr;  // null: no update pending in this entry

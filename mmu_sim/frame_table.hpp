@@ -12,13 +12,19 @@
 //   used_ + released_.size() + (n_ - fresh_) == n_
 //   in_use(f) <=> f < fresh_ and f not in released_      (every f in released_ is < fresh_)
 //   used_ == #{f : in_use(f)};   policy_.tracks(f) <=> in_use(f);   policy_.used() == used_
-//   owner(f) is the key last placed in f, for every in_use(f)
+//   owner(f) is the key last placed in f, for every in_use(f);  owner(f) == 0 for every free f
+// Per-frame record: the owner and a caller's payload X (FramePool's PTE pointer, swap slot and
+// dirty flag) in one struct, so that an eviction reads one record -- one cache line -- for the
+// victim's key and its payload.  The table never reads or writes X: extra(f) is the caller's.
 // Not thread-safe: one FrameTable per frame pool, owned by one Mmu.
 #pragma once
 
 #include <algorithm>
+#include <bit>
+#include <cstddef>
 #include <cstdint>
 #include <functional>
+#include <type_traits>
 #include <utility>
 #include <vector>
 
@@ -27,9 +33,23 @@
 
 namespace hpmm::sim {
 
-template <PageReplacementPolicy P>
+// The payload of a table whose caller keeps nothing per frame.
+struct NoFrameExtra {};
+
+template <PageReplacementPolicy P, class X = NoFrameExtra>
 class FrameTable {
  public:
+  // One frame: its owner's key (0 when free) and the caller's payload, value-initialised.  A
+  // record with a payload is aligned to its size rounded up to a power of two (at most 64), so
+  // that a record of up to 64 bytes never straddles two cache lines.
+  static constexpr size_t kRecordAlign =
+      std::is_empty_v<X> ? alignof(uint64_t)
+                         : std::min<size_t>(64, std::bit_ceil(sizeof(uint64_t) + sizeof(X)));
+  struct alignas(kRecordAlign) Record {
+    uint64_t owner;
+    [[no_unique_address]] X extra;
+  };
+
   struct Placement {
     uint32_t frame;       // where the page now is
     bool evicted;         // the frame held a page, which was evicted
@@ -41,7 +61,7 @@ class FrameTable {
   template <class... A>
   FrameTable(uint32_t nframes, uint64_t seed, A &&...policy_args)
       : n_(checked(nframes)),
-        owner_(n_, 0),
+        rec_(n_, Record{0, X{}}),
         in_use_((size_t{n_} + 63) / 64, 0),
         policy_(n_, seed, std::forward<A>(policy_args)...) {}
 
@@ -56,14 +76,15 @@ class FrameTable {
         p.frame = policy_.replace(page_key, t);
       else
         p.frame = policy_.victim(page_key, t);
-      // The bound guards owner_; a policy's own tests check that it names a used frame.
+      // The bound guards rec_; a policy's own tests check that it names a used frame.
       HPMM_CHECK(p.frame < n_, "FrameTable: the policy chose a frame out of range");
       HPMM_ASSERT(in_use(p.frame));
       p.evicted = true;
-      p.victim_key = owner_[p.frame];
+      Record *const r = rec_.data();
+      p.victim_key = r[p.frame].owner;
       const uint32_t next = next_victim_hint();
-      if (next < n_) __builtin_prefetch(&owner_[next]);  // read at the next eviction
-      owner_[p.frame] = page_key;
+      if (next < n_) __builtin_prefetch(&r[next]);  // read at the next eviction
+      r[p.frame].owner = page_key;
       if constexpr (!kReplaces) policy_.on_fill(p.frame, page_key, t);
       return p;
     }
@@ -79,7 +100,7 @@ class FrameTable {
       ++used_;
       in_use_[p.frame / 64] |= uint64_t{1} << (p.frame % 64);
     }
-    owner_[p.frame] = page_key;
+    rec_[p.frame].owner = page_key;
     policy_.on_fill(p.frame, page_key, t);
     return p;
   }
@@ -104,7 +125,7 @@ class FrameTable {
   void release(uint32_t frame) {
     HPMM_CHECK(frame < n_ && in_use(frame), "FrameTable::release: frame out of range or free");
     in_use_[frame / 64] &= ~(uint64_t{1} << (frame % 64));
-    owner_[frame] = 0;
+    rec_[frame].owner = 0;
     --used_;
     released_.push_back(frame);
     std::push_heap(released_.begin(), released_.end(), std::greater<uint32_t>());
@@ -113,8 +134,20 @@ class FrameTable {
 
   uint64_t owner(uint32_t frame) const {
     HPMM_ASSERT(frame < n_ && in_use(frame));
-    return owner_[frame];
+    return rec_[frame].owner;
   }
+  // The caller's payload of frame (any frame < frames(), free or not).
+  X &extra(uint32_t frame) {
+    HPMM_ASSERT(frame < n_);
+    return rec_[frame].extra;
+  }
+  const X &extra(uint32_t frame) const {
+    HPMM_ASSERT(frame < n_);
+    return rec_[frame].extra;
+  }
+  // The records, for a caller that indexes them on its hot path (frames() of them).
+  Record *records() { return rec_.data(); }
+  const Record *records() const { return rec_.data(); }
   bool in_use(uint32_t frame) const { return (in_use_[frame / 64] >> (frame % 64)) & 1; }
   uint32_t frames() const { return n_; }
   uint32_t used() const { return used_; }
@@ -135,7 +168,7 @@ class FrameTable {
       bool used = in_use(f);
       if (used != (f < fresh_ && !is_released[f])) return false;
       if (used != policy_.tracks(f)) return false;
-      if (!used && owner_[f] != 0) return false;
+      if (!used && rec_[f].owner != 0) return false;
       held += used;
     }
     for (size_t bit = n_; bit < in_use_.size() * 64; ++bit)  // bits past the last frame stay 0
@@ -157,7 +190,7 @@ class FrameTable {
   uint32_t n_;
   uint32_t used_ = 0;
   uint32_t fresh_ = 0;              // frames >= fresh_ have never held a page
-  std::vector<uint64_t> owner_;     // frame -> key of its page (0 when free)
+  std::vector<Record> rec_;         // frame -> key of its page (0 when free) and payload
   std::vector<uint64_t> in_use_;    // bitmap: frame holds a page
   std::vector<uint32_t> released_;  // min-heap of freed frames < fresh_
   P policy_;

@@ -251,7 +251,7 @@ class MmuCore final : public MmuImpl {
   // The page policy's touch for the hit path: the policy's own view (a Hot, as ClockPolicy has)
   // if it offers one, else FrameTable::touch.
   struct TableTouch {
-    FrameTable<PR> *table;
+    typename FramePool<PR, SW>::Table *table;
     HPMM_INLINE void touch(uint32_t frame, uint64_t t) const { table->touch(frame, t); }
   };
   static auto page_hot(FramePool<PR, SW> &pool) {

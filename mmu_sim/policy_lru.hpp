@@ -1,8 +1,9 @@
 // mmu_sim/policy_lru.hpp: LRU page replacement: evict the page referenced least recently, with
 // recency updated on every reference (on_fill and on_access).
 //
-// The frames holding a page form a FrameList in recency order (front = most recent).  A
-// reference moves its frame to the front: a few stores into the flat link array, no allocation.
+// The frames holding a page form a FrameRing in recency order (front = most recent).  A
+// reference moves its frame to the front: a few stores into the flat link array, no allocation;
+// the replacement of a full pool's least recent frame is a rotation of the ring (one store).
 // Invariants:
 //   tracks(f) <=> f is in recency_;
 //   recency_ is ordered by the time of each frame's last on_fill/on_access, latest first
@@ -13,7 +14,7 @@
 #include <cstdint>
 
 #include "base/check.hpp"
-#include "mmu_sim/frame_list.hpp"
+#include "mmu_sim/frame_ring.hpp"
 #include "mmu_sim/page_replacement.hpp"
 
 namespace hpmm::sim {
@@ -41,9 +42,9 @@ class LruPolicy {
   // hint as victim() gives.
   uint32_t replace(uint64_t /*key*/, uint64_t /*t*/) {
     HPMM_CHECK(!recency_.empty(), "LruPolicy::replace: no frame holds a page");
-    const uint32_t f = recency_.back();
+    const uint32_t f = recency_.cycle_prev(recency_.front());  // the back
     set_hint(recency_.prev(f));  // before the move: the frames victim() would leave, as it does
-    recency_.move_to_front(f);
+    recency_.rotate_back_to_front();
     return f;
   }
   // After a victim: the frame victim() will choose kHintAhead victims later if nothing is
@@ -61,11 +62,11 @@ class LruPolicy {
   // The frame kHintAhead - 1 places before x, the next victim (n if the list is shorter): its
   // links are fetched and it becomes the hint.
   // With more than kHintAhead frames listed, x (the back or the frame before it) has
-  // kHintAhead - 1 frames before it: three loads with no test of the sentinel.
+  // kHintAhead - 1 frames before it: three loads with no test of the front.
   void set_hint(uint32_t x) {
     static_assert(kHintAhead == 4);
     if (HPMM_LIKELY(recency_.size() > kHintAhead))
-      x = recency_.prev(recency_.prev(recency_.prev(x)));
+      x = recency_.cycle_prev(recency_.cycle_prev(recency_.cycle_prev(x)));
     else
       for (uint32_t i = 1; i < kHintAhead && x != n_; ++i) x = recency_.prev(x);
     hint_ = x;
@@ -78,7 +79,7 @@ class LruPolicy {
   }
 
   uint32_t n_;
-  FrameList recency_;
+  FrameRing recency_;
   uint32_t hint_ = n_;  // set by victim(): a frame, or n (none)
 };
 
