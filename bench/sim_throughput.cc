@@ -24,23 +24,23 @@
 //            follows that chain more than the instruction count -- inlining the general set
 //            search into the loop's rare path cost lru ~20 %), lru's stamp store and plru's
 //            one 32-bit store of a 4-way set's tree bytes.
-//   fault    ~16 M accesses/s, ~570 instructions per access with LRU pages (callgrind of `4
-//            fault-lru` minus `0 fault-lru`, over the 0.8 M measured accesses): the TLB ~150 (a
-//            one-size 4 KiB machine's miss path has no loop over sizes and the L1's geometry as
-//            constants; a fill takes victim and policy update in one step; a shootdown tests the
-//            frame's held-levels byte inline and searches only when a level holds the victim:
-//            ~2 % of victims are still cached), the walk caches ~95 (straight-line for the usual
-//            4 KiB walk; the 32-entry PDE cache misses on ~98 % of walks here, ~55 instructions
-//            each: hash lookup, unlink of the least recent, insert), the fault ~250 (miss()'s own
-//            lines ~100 with its register saves, the frame pool ~70, per-frame arrays ~33, the
-//            LRU list ~30, PTEs built from per-pool flag bits ~12), the batch loop and the
-//            generator ~70; plus cache misses on the PTEs of 1 Mi pages (8 MiB) and on the
-//            victim's per-frame records, which LRU scatters (fifo and clock evict frames in
-//            address order); LRU prefetches them 4 victims ahead.  20 M/s (~150 cycles at ~3
-//            instructions a cycle) needs ~450 instructions: one 32-byte record per frame (owner,
-//            PTE pointer, swap slot, links, dirty) instead of four arrays (~60-80), a PDE cache
-//            that does less per miss while staying an exact LRU, and a miss()/walk() without the
-//            register spills.
+//   fault    ~22 M accesses/s with LRU pages (clock ~20, fifo ~23, random ~20; medians of 3, load
+//            ~1-2), 466 instructions per access (callgrind of `4 fault-lru` minus `0 fault-lru`,
+//            over the 0.8 M measured accesses): the TLB ~130 (a one-size 4 KiB machine's miss
+//            and walk have the size, pool, offset mask and fill path as constants; a fill takes
+//            victim and policy update in one step; a shootdown tests the frame's held-levels byte
+//            inline and searches only when a level holds the victim: ~2 % of victims are still
+//            cached), the walk caches ~85 (caches of <= 64 entries: an SSE2 search of tag low
+//            halves and an exact LRU kept as a cycle; the 32-entry PDE cache misses on ~98 % of
+//            walks here and a counting filter answers most of those misses with no search), the
+//            fault ~105 (one 32-byte record per frame, LRU's order a cycle whose replacement is a
+//            rotation, PTEs built from per-pool flag bits), miss()/walk()'s own lines and the
+//            batch loop ~115 (register saves around the miss call, the PTE prefetch 8 ahead),
+//            the generator 20 (two accesses per xorshift64 step); plus cache misses on the PTEs
+//            of 1 Mi pages (8 MiB) and on the victims' records, which LRU scatters (fifo and
+//            clock evict frames in address order).  What would take more: an L2 probe and fill
+//            that share the set and tag (computed in both today), the PDPTE cache's hit without
+//            a 16-lane search, fewer live values across miss() so it saves fewer registers.
 #include <algorithm>
 #include <bit>
 #include <cstddef>
