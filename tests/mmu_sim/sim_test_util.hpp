@@ -18,6 +18,14 @@ namespace hpmm::sim::test {
 inline constexpr uint64_t kBase = 0x7f0000000000ull;  // a user-space-like base, 512 GiB aligned
 inline constexpr uint64_t kPage = 4096;
 
+// The tests' random streams: xorshift64 (13, 7, 17), x != 0; advances x and returns it.
+inline uint64_t xorshift(uint64_t &x) {
+  x ^= x << 13;
+  x ^= x >> 7;
+  x ^= x << 17;
+  return x;
+}
+
 class VectorSource final : public AccessSource {
  public:
   explicit VectorSource(std::vector<Access> v, size_t batch = 3)

@@ -12,17 +12,12 @@
 
 #include "mmu_sim/frame_table.hpp"
 #include "mmu_sim/policy_lru.hpp"
+#include "sim_test_util.hpp"
 
 using namespace hpmm::sim;
+using hpmm::sim::test::xorshift;
 
 namespace {
-
-uint64_t xorshift(uint64_t &x) {
-  x ^= x << 13;
-  x ^= x >> 7;
-  x ^= x << 17;
-  return x;
-}
 
 // Runs `steps` references to keys 1..keys on n frames; unmaps a resident key on about one step in
 // `unmap_every` (0: never).  Every fault's victim must be the model's least recent key.

@@ -16,8 +16,10 @@
 #include "mmu_sim/frame_table.hpp"
 #include "mmu_sim/policy_fifo.hpp"
 #include "mmu_sim/policy_lru.hpp"
+#include "sim_test_util.hpp"
 
 using namespace hpmm::sim;
+using hpmm::sim::test::xorshift;
 
 namespace {
 
@@ -38,13 +40,6 @@ class Split {
  private:
   P p_;
 };
-
-uint64_t xorshift(uint64_t &x) {
-  x ^= x << 13;
-  x ^= x >> 7;
-  x ^= x << 17;
-  return x;
-}
 
 // `steps` references to keys 1..keys on n frames; about one step in unmap_every (0: never)
 // unmaps a resident key.  Both tables see the same stream and must agree at every step.  Returns

@@ -15,17 +15,12 @@
 #include "mmu_sim/frame_ring.hpp"
 #include "mmu_sim/frame_table.hpp"
 #include "mmu_sim/policy_lru.hpp"
+#include "sim_test_util.hpp"
 
 using namespace hpmm::sim;
+using hpmm::sim::test::xorshift;
 
 namespace {
-
-uint64_t xorshift(uint64_t &x) {
-  x ^= x << 13;
-  x ^= x >> 7;
-  x ^= x << 17;
-  return x;
-}
 
 bool listed(const std::list<uint32_t> &m, uint32_t f) {
   for (uint32_t x : m)

@@ -111,13 +111,6 @@ static void access_both(LruTagCache &c, std::vector<uint64_t> &model, uint32_t n
   model.insert(model.begin(), tag);
 }
 
-static uint64_t xorshift(uint64_t &x) {
-  x ^= x << 13;
-  x ^= x >> 7;
-  x ^= x << 17;
-  return x;
-}
-
 // Same hits and misses, over a random mix of tags with heavy reuse, for several capacities.
 Test(lru_tag_cache, hits_and_misses_equal_a_plain_lru_list) {
   for (uint32_t n : {1u, 2u, 4u, 5u, 32u}) {
